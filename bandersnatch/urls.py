@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Bandersnatch administration"
+admin.site.site_title = "Bandersnatch admin"
+
+urlpatterns = [
+    path("", include("monsters.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MonstersConfig(AppConfig):
+    name = "monsters"
+    verbose_name = "Monsters"

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django import forms
+
+from .generator import MAX_LEVEL, RARITIES, TYPES
+from .models import SORTABLE_FIELDS
+
+PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
+DEFAULT_PER_PAGE = 50
+SORT_CHOICES = [
+    (f"{sign}{field}", f"{sign}{field}") for field in ("id", *SORTABLE_FIELDS) for sign in ("", "-")
+]
+
+
+class MonsterFilterForm(forms.Form):
+    """The filters shared by the data page, its CSV export and the charts."""
+
+    type = forms.ChoiceField(choices=[("", "Any type"), *((t, t) for t in TYPES)], required=False)
+    rarity = forms.ChoiceField(choices=[("", "Any rarity"), *((r, r) for r in RARITIES)], required=False)
+    level_min = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="Level from")
+    level_max = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="to")
+    q = forms.CharField(max_length=64, required=False, label="Name contains")
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("level_min"), cleaned.get("level_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("level_max", "Must not be below the lowest level.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """The cleaned filters, as Monster.objects.matching() takes them."""
+        return {name: self.cleaned_data[name] for name in ("type", "rarity", "level_min", "level_max", "q")}
+
+
+class DataPageForm(MonsterFilterForm):
+    """The data page's GET parameters: filters, sort order and page."""
+
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    per_page = forms.TypedChoiceField(
+        label="Rows per page",
+        choices=[(n, n) for n in PER_PAGE_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_PER_PAGE,
+    )
+    page = forms.CharField(required=False, max_length=12)
+    after = forms.CharField(required=False, max_length=300)
+    before = forms.CharField(required=False, max_length=300)
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or "id"
+
+    def clean_page(self) -> int | str:
+        page = self.cleaned_data["page"].strip() or "1"
+        if page == "last":
+            return page
+        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
+            raise forms.ValidationError('Enter a page number from 1, or "last".')
+        return int(page)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("before"):
+            self.add_error("before", "Give either after or before, not both.")
+        return cleaned

@@ -1,0 +1,124 @@
+import sys
+
+from django.db import models
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
+from django.utils import timezone
+
+from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
+
+# The data page sorts by each of these, both ways; each has a (field, id) index.
+SORTABLE_FIELDS = (
+    "name", "type", "level", "rarity", "damage", "health", "energy", "sanity", "created_at",
+)  # fmt: skip
+DICE_PATTERN = "d({})(\\+[1-{}])?$".format("|".join(map(str, DICE)), MAX_BONUS)
+
+
+class MonsterQuerySet(models.QuerySet):
+    def matching(
+        self,
+        *,
+        type: str | None = None,
+        rarity: str | None = None,
+        level_min: int | None = None,
+        level_max: int | None = None,
+        q: str = "",
+    ) -> "MonsterQuerySet":
+        """The monsters that pass the data page's filters (None: no filter)."""
+        conditions = Q()
+        if type:
+            conditions &= Q(type=type)
+        if rarity:
+            conditions &= Q(rarity=rarity)
+        if level_min is not None:
+            conditions &= Q(level__gte=level_min)
+        if level_max is not None:
+            conditions &= Q(level__lte=level_max)
+        if q:
+            conditions &= Q(name__icontains=q)  # trigram index on PostgreSQL
+        return self.filter(conditions)
+
+    def count_by_rarity(self) -> dict[str, int]:
+        """{rarity: count} for every rarity, zeros included, in one query."""
+        counts = dict(self.order_by().values_list("rarity").annotate(n=models.Count("pk")))
+        return {rarity: counts.get(rarity, 0) for rarity in RARITIES}
+
+
+class Monster(models.Model):
+    name = models.CharField(max_length=64)
+    type = models.CharField(max_length=16, choices=[(t, t) for t in TYPES])
+    level = models.PositiveSmallIntegerField()
+    rarity = models.CharField(max_length=8, choices=[(r, r) for r in RARITIES])
+    damage = models.CharField(max_length=16, help_text='Dice notation, e.g. "8d4+4".')
+    health = models.FloatField()
+    energy = models.FloatField()
+    sanity = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MonsterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=[field, "id"], name=f"monster_{field}_id") for field in SORTABLE_FIELDS
+        ]
+        # The trigram index on name is made by migration 0002 (PostgreSQL only).
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="monster_name_not_empty"),
+            models.CheckConstraint(condition=Q(type__in=TYPES), name="monster_type_known"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=MAX_LEVEL), name="monster_level_1_to_20"
+            ),
+            models.CheckConstraint(condition=Q(rarity__in=RARITIES), name="monster_rarity_known"),
+            models.CheckConstraint(
+                # "{level}d{die}" with an optional "+{bonus}", the level being the row's.
+                condition=Q(
+                    damage__regex=Concat(Value("^"), Cast("level", CharField()), Value(DICE_PATTERN))
+                ),
+                name="monster_damage_dice",
+                violation_error_message="Damage must be dice notation {level}d{die}[+bonus].",
+            ),
+            *(
+                # The upper bound also shuts out NaN and infinities.
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": 0, f"{field}__lte": sys.float_info.max}),
+                    name=f"monster_{field}_finite_non_negative",
+                )
+                for field in RESOURCES
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (level {self.level} {self.type}, {self.rarity})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monsters:detail", args=[self.pk])
+
+
+class DataVersion(models.Model):
+    """One row whose number goes up whenever monsters change.
+
+    Caches of figures computed from the whole table (counts, statistics) are
+    keyed by it, so every process sees a change at once without a shared cache.
+    """
+
+    SINGLETON = 1
+
+    number = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="data_version_singleton")]
+
+    def __str__(self) -> str:
+        return f"Monster data version {self.number}"
+
+    @classmethod
+    def current(cls) -> str:
+        """A token that changes with the data, for cache keys.
+
+        The time is part of it so a recreated database never reuses old keys.
+        """
+        row = cls.objects.filter(pk=cls.SINGLETON).values_list("number", "changed_at").first()
+        return f"{row[0]}-{row[1].timestamp():.6f}" if row else "none"

@@ -1,0 +1,153 @@
+"""Everything that writes monsters, and the CSV export that reads them back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from .generator import COLUMNS, generate_chunks
+from .models import DataVersion, Monster
+from .pgcopy import CopyStream, encode_rows, prefetched
+
+logger = logging.getLogger(__name__)
+
+SEED_CHUNK_SIZE = 100_000
+SQLITE_BATCH_SIZE = 2_000
+EXPORT_COLUMNS = (*COLUMNS, "created_at")
+PG_TYPES = {
+    "name": "text", "type": "text", "level": "smallint", "rarity": "text", "damage": "text",
+    "health": "double precision", "energy": "double precision", "sanity": "double precision",
+}  # fmt: skip
+
+
+def data_version_bump() -> None:
+    """Mark the monster data as changed, so caches built on it are rebuilt."""
+    DataVersion.objects.filter(pk=DataVersion.SINGLETON).update(
+        number=F("number") + 1, changed_at=timezone.now()
+    )
+
+
+def monsters_seed(
+    *,
+    count: int,
+    seed: int | None = None,
+    reset: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Add `count` generated monsters (after emptying the table if `reset`).
+
+    All or nothing: one transaction.  The same seed gives the same monsters.
+    """
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    started = time.perf_counter()
+    chunks = generate_chunks(count, rng=np.random.default_rng(seed), chunk_size=SEED_CHUNK_SIZE)
+    created_at = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _copy_into_postgres(
+                chunks, count=count, reset=reset, created_at=created_at, on_progress=on_progress
+            )
+        else:
+            if reset:
+                _empty_table()
+            done = 0
+            for chunk in chunks:
+                Monster.objects.bulk_create(_as_monsters(chunk, created_at), batch_size=SQLITE_BATCH_SIZE)
+                done += len(chunk)
+                if on_progress is not None:
+                    on_progress(done)
+        data_version_bump()
+    logger.info(
+        "Seeded %d monsters (reset=%s, seed=%s) in %.2f s", count, reset, seed, time.perf_counter() - started
+    )
+    return count
+
+
+def _empty_table() -> None:
+    """Delete every monster and restart ids at 1 (TRUNCATE on PostgreSQL)."""
+    statements = connection.ops.sql_flush(no_style(), [Monster._meta.db_table], reset_sequences=True)
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _as_monsters(frame: pd.DataFrame, created_at) -> list[Monster]:
+    return [Monster(**row, created_at=created_at) for row in frame.to_dict("records")]
+
+
+def _copy_into_postgres(chunks, *, count: int, reset: bool, created_at, on_progress) -> None:
+    """Stream the chunks in with binary COPY.
+
+    For a large load the secondary indexes are dropped first and rebuilt after
+    (much faster than updating them row by row); it all stays in the caller's
+    transaction, so a failure restores them.  After TRUNCATE the rows are
+    written frozen, which also lets index-only scans work at once.
+    """
+    table = connection.ops.quote_name(Monster._meta.db_table)
+    with connection.cursor() as cursor:
+        if reset:
+            _empty_table()
+        rebuild_indexes = reset or count > _estimated_rows(cursor, Monster._meta.db_table)
+        indexes = _drop_secondary_indexes(cursor, Monster._meta.db_table) if rebuild_indexes else []
+
+        def encoded() -> Iterator[bytes]:
+            done = 0
+            for chunk in chunks:
+                yield encode_rows(chunk, PG_TYPES, {"created_at": created_at})
+                done += len(chunk)
+                if on_progress is not None:
+                    on_progress(done)
+
+        columns = ", ".join([*PG_TYPES, "created_at"])
+        options = "FORMAT binary, FREEZE" if reset else "FORMAT binary"
+        stream = CopyStream(prefetched(encoded()))
+        try:
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH ({options})", stream, 1 << 20)
+        except Exception:  # psycopg2's own error: copy_expert is not wrapped by Django
+            if stream.error is not None:
+                raise stream.error from None
+            raise
+        if indexes:
+            cursor.execute(
+                "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL max_parallel_maintenance_workers = 1"
+            )
+            for definition in indexes:
+                cursor.execute(definition)
+        cursor.execute(f"ANALYZE {table}")
+
+
+def _estimated_rows(cursor, table: str) -> int:
+    cursor.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+    return cursor.fetchone()[0]
+
+
+def _drop_secondary_indexes(cursor, table: str) -> list[str]:
+    """Drop the indexes that back no constraint; return the SQL that recreates them."""
+    cursor.execute(
+        """
+        SELECT index_class.relname, pg_get_indexdef(index_class.oid)
+        FROM pg_index JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid
+        WHERE pg_index.indrelid = %s::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid)
+        """,
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return [definition for _, definition in indexes]
+
+
+def monsters_export_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The CSV header, then one tuple per monster, read in chunks (constant memory)."""
+    yield EXPORT_COLUMNS
+    yield from queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000)

@@ -1,0 +1,286 @@
+import csv
+import io
+import re
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from monsters.models import Monster
+from monsters.services import monsters_seed
+from monsters.tests.factories import MonsterFactory
+
+pytestmark = pytest.mark.django_db
+DATA = reverse("monsters:data")
+
+
+def row_ids(response) -> list[int]:
+    return [m.pk for m in response.context["page"].monsters]
+
+
+@pytest.fixture
+def monsters():
+    monsters_seed(count=180, seed=3)
+    return Monster.objects.all()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("reader", password="pw-for-tests-1")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        "keeper", password="pw-for-tests-1", is_staff=True, is_superuser=True
+    )
+
+
+class TestHome:
+    def test_shows_counts_by_rarity_and_a_fresh_monster(self, client, monsters):
+        response = client.get(reverse("monsters:home"))
+        assert response.status_code == 200
+        by_rarity = dict(response.context["by_rarity"])
+        assert sum(by_rarity.values()) == response.context["total"] == 180
+        assert by_rarity["Rank 0"] == monsters.filter(rarity="Rank 0").count()
+        content = response.content.decode()
+        assert response.context["card"]["name"] in content
+        assert "180 monsters in the database" in content
+
+    def test_counts_follow_the_data(self, client, monsters):
+        client.get(reverse("monsters:home"))
+        monsters_seed(count=20, seed=1)
+        assert client.get(reverse("monsters:home")).context["total"] == 200
+
+    def test_footer_tells_the_time_taken_and_header_has_server_timing(self, client):
+        response = client.get(reverse("monsters:home"))
+        assert re.search(r"Page computed in \d+ ms", response.content.decode())
+        assert re.fullmatch(r"app;dur=\d+\.\d", response["Server-Timing"])
+
+
+class TestDataPage:
+    def test_first_page_has_fifty_rows_in_id_order_and_the_count(self, client, monsters):
+        response = client.get(DATA)
+        assert response.status_code == 200
+        assert row_ids(response) == list(monsters.order_by("pk").values_list("pk", flat=True)[:50])
+        assert "180 matching monsters" in response.content.decode()
+        assert "page 1 of 4" in response.content.decode()
+
+    def test_rows_link_to_their_detail_page(self, client, monsters):
+        first = monsters.order_by("pk").first()
+        assert f'href="/monsters/{first.pk}/"' in client.get(DATA).content.decode()
+
+    @pytest.mark.parametrize(
+        "field",
+        ["id", "name", "type", "level", "rarity", "damage", "health", "energy", "sanity", "created_at"],
+    )
+    @pytest.mark.parametrize("sign", ["", "-"])
+    def test_sorts_by_every_column_both_ways(self, client, monsters, field, sign):
+        response = client.get(DATA, {"sort": f"{sign}{field}", "per_page": 25})
+        expected = monsters.order_by(f"{sign}{field}", f"{sign}pk").values_list("pk", flat=True)[:25]
+        assert row_ids(response) == list(expected)
+
+    def test_filters_combine(self, client, monsters):
+        params = {"type": "Dragon", "rarity": "Rank 0", "level_min": 2, "level_max": 9, "q": "drag"}
+        response = client.get(DATA, params)
+        expected = monsters.filter(
+            type="Dragon", rarity="Rank 0", level__gte=2, level__lte=9, name__icontains="drag"
+        )
+        assert sorted(row_ids(response)) == sorted(expected.values_list("pk", flat=True))
+        assert response.context["page"].count.value == expected.count()
+
+    def test_no_match_says_so(self, client, monsters):
+        response = client.get(DATA, {"q": "no such monster"})
+        assert response.status_code == 200
+        assert "No monsters match these filters." in response.content.decode()
+        assert "0 matching monsters" in response.content.decode()
+
+    @pytest.mark.parametrize("per_page", [10, 25, 50, 100, 200])
+    def test_page_size_choice(self, client, monsters, per_page):
+        assert len(row_ids(client.get(DATA, {"per_page": per_page}))) == min(per_page, 180)
+
+    def test_next_and_previous_links_walk_the_table(self, client, monsters):
+        expected = list(monsters.order_by("-health", "-pk").values_list("pk", flat=True))
+        response = client.get(DATA, {"sort": "-health", "per_page": 50})
+        seen = row_ids(response)
+        pages = [response]
+        while response.context["page"].next_cursor:
+            response = client.get(
+                DATA,
+                {
+                    "sort": "-health",
+                    "per_page": 50,
+                    "page": response.context["page"].next_number,
+                    "after": response.context["page"].next_cursor,
+                },
+            )
+            assert response.status_code == 200
+            seen += row_ids(response)
+            pages.append(response)
+        assert seen == expected
+        assert pages[-1].context["page"].number == 4
+        last = pages[-1].context["page"]
+        back = client.get(
+            DATA, {"sort": "-health", "per_page": 50, "page": 3, "before": last.previous_cursor}
+        )
+        assert row_ids(back) == expected[100:150]
+        assert row_ids(pages[2]) == row_ids(back)
+
+    def test_the_page_links_carry_the_filters(self, client, monsters):
+        content = client.get(DATA, {"type": "Fey", "sort": "level", "per_page": 10}).content.decode()
+        next_link = re.search(r'rel="next" href="([^"]+)"', content).group(1)
+        assert "type=Fey" in next_link and "sort=level" in next_link and "after=" in next_link
+
+    def test_jump_to_a_page_and_to_the_last_page(self, client, monsters):
+        ordered = list(monsters.order_by("name", "pk").values_list("pk", flat=True))
+        assert row_ids(client.get(DATA, {"sort": "name", "page": 3})) == ordered[100:150]
+        last = client.get(DATA, {"sort": "name", "page": "last"})
+        assert row_ids(last) == ordered[150:]
+        assert last.context["page"].number == 4
+        assert last.context["page"].next_cursor is None
+        assert row_ids(client.get(DATA, {"page": 99})) == []
+
+    def test_query_count_does_not_grow_with_rows(self, client, django_assert_max_num_queries):
+        MonsterFactory.create_batch(2)
+        with django_assert_max_num_queries(8) as few:
+            client.get(DATA)
+        MonsterFactory.create_batch(40)
+        with django_assert_max_num_queries(8) as many:
+            client.get(DATA)
+        assert len(few.captured_queries) == len(many.captured_queries)
+
+    @pytest.mark.parametrize(
+        ("params", "message"),
+        [
+            ({"page": "abc"}, "Enter a page number"),
+            ({"page": "0"}, "Enter a page number"),
+            ({"page": "-2"}, "Enter a page number"),
+            ({"sort": "nope"}, "Select a valid choice"),
+            ({"sort": "-password"}, "Select a valid choice"),
+            ({"level_min": "-5"}, "greater than or equal to 1"),
+            ({"level_max": "21"}, "less than or equal to 20"),
+            ({"level_min": "9", "level_max": "3"}, "Must not be below the lowest level"),
+            ({"per_page": "7"}, "Select a valid choice"),
+            ({"per_page": "1000000"}, "Select a valid choice"),
+            ({"type": "Robot"}, "Select a valid choice"),
+            ({"rarity": "Rank 9"}, "Select a valid choice"),
+            ({"after": "garbage!!"}, "Not a valid page cursor"),
+            ({"sort": "level", "after": "WyJhYmMiLDFd"}, "Not a valid page cursor"),
+            ({"after": "WzEsMV0", "before": "WzEsMV0"}, "either after or before"),
+            ({"q": "x" * 65}, "at most 64 characters"),
+        ],
+    )
+    def test_bad_parameters_give_a_400_page_that_says_why(self, client, monsters, params, message):
+        response = client.get(DATA, params)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert "Start again with every monster" in response.content.decode()
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
+    @pytest.mark.django_db(transaction=True)
+    def test_a_slow_query_is_stopped_with_a_message(self, client, settings):
+        """A table locked by someone else stands in for a query that runs too long."""
+        settings.DATA_QUERY_TIMEOUT_MS = 200
+        db = connection.settings_dict
+        other = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("LOCK TABLE monsters_monster IN ACCESS EXCLUSIVE MODE")
+            response = client.get(DATA)
+        finally:
+            other.rollback()
+            other.close()
+        assert response.status_code == 503
+        assert "took too long to compute and was stopped" in response.content.decode()
+        assert client.get(DATA).status_code == 200
+
+
+class TestDetail:
+    def test_shows_every_field(self, client):
+        monster = MonsterFactory(name="Pit Fiend", type="Demonic", level=12, rank=3, damage="12d8+2")
+        content = client.get(monster.get_absolute_url()).content.decode()
+        for text in ("Pit Fiend", "Demonic", "Rank 3", "12d8+2", f"{monster.health:.2f}"):
+            assert text in content
+
+    def test_unknown_monster_is_404(self, client):
+        assert client.get(reverse("monsters:detail", args=[999999])).status_code == 404
+
+
+class TestExport:
+    url = reverse("monsters:export")
+
+    def read_csv(self, response) -> list[list[str]]:
+        assert response.streaming
+        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    def test_anonymous_is_sent_to_sign_in(self, client, monsters):
+        response = client.get(self.url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    @pytest.mark.parametrize("who", ["user", "staff"])
+    def test_signed_in_users_get_the_filtered_view_as_csv(self, client, monsters, request, who):
+        client.force_login(request.getfixturevalue(who))
+        response = client.get(self.url, {"type": "Undead", "sort": "-level", "page": "2"})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv"
+        assert 'filename="monsters.csv"' in response["Content-Disposition"]
+        rows = self.read_csv(response)
+        assert rows[0] == [
+            "name",
+            "type",
+            "level",
+            "rarity",
+            "damage",
+            "health",
+            "energy",
+            "sanity",
+            "created_at",
+        ]
+        expected = monsters.filter(type="Undead").order_by("-level", "pk")
+        assert len(rows) - 1 == expected.count()  # every matching row, not one page
+        assert [row[0] for row in rows[1:]] == list(expected.values_list("name", flat=True))
+
+    def test_bad_filters_are_a_400(self, client, user):
+        client.force_login(user)
+        response = client.get(self.url, {"level_min": "abc"})
+        assert response.status_code == 400
+        assert b"level_min" in response.content
+
+    def test_the_data_page_offers_the_download_to_signed_in_users_only(self, client, user, monsters):
+        assert "Sign in to download as CSV" in client.get(DATA).content.decode()
+        client.force_login(user)
+        assert "/data/export.csv?" in client.get(DATA, {"type": "Fey"}).content.decode()
+
+
+class TestAdmin:
+    url = reverse("admin:monsters_monster_changelist")
+
+    def test_staff_list_search_and_filter(self, client, staff, monsters):
+        client.force_login(staff)
+        response = client.get(self.url, {"q": "dragon", "type__exact": "Dragon", "o": "-7"})
+        assert response.status_code == 200
+        shown = list(response.context["cl"].result_list)
+        assert shown and all(m.type == "Dragon" and "dragon" in m.name.lower() for m in shown)
+
+    def test_plain_users_and_anonymous_are_kept_out(self, client, user):
+        assert client.get(self.url).status_code == 302
+        client.force_login(user)
+        assert client.get(self.url).status_code == 302
+
+    def test_no_full_count_per_page_view(self, client, staff, monsters, django_assert_max_num_queries):
+        client.force_login(staff)
+        with django_assert_max_num_queries(12) as queries:
+            client.get(self.url)
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 1  # the paginator's; no second "of N total" count
+        if connection.vendor == "postgresql":
+            assert "LIMIT 10001" in counts[0]  # capped: large tables are estimated
+
+    def test_editing_a_monster_updates_the_home_counts(self, client, staff, monsters):
+        client.force_login(staff)
+        assert client.get(reverse("monsters:home")).context["total"] == 180
+        monster = monsters.first()
+        client.post(reverse("admin:monsters_monster_delete", args=[monster.pk]), {"post": "yes"})
+        assert client.get(reverse("monsters:home")).context["total"] == 179

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monsters"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("data", views.data, name="data"),
+    path("data/export.csv", views.export_csv, name="export"),
+    path("monsters/<int:pk>/", views.detail, name="detail"),
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .forms import DataPageForm
+from .generator import RARITIES, generate_monsters
+from .models import DataVersion, Monster
+from .selectors import QueryTimedOut, monster_table_page
+from .services import monsters_export_rows
+
+FIELD_LABELS = {
+    "id": "#", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
+    "damage": "Damage", "health": "Health", "energy": "Energy", "sanity": "Sanity",
+    "created_at": "Created",
+}  # fmt: skip
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    version = DataVersion.current()
+    counts = cache.get_or_set(f"monsters:home-counts:{version}", _home_counts, timeout=3600)
+    card = generate_monsters(1, rng=np.random.default_rng()).iloc[0].to_dict()
+    return render(request, "monsters/home.html", {**counts, "card": card})
+
+
+def _home_counts() -> dict:
+    by_rarity = Monster.objects.count_by_rarity()
+    return {"total": sum(by_rarity.values()), "by_rarity": [(r, by_rarity[r]) for r in RARITIES]}
+
+
+@require_GET
+def data(request: HttpRequest) -> HttpResponse:
+    form = DataPageForm(request.GET)
+    context = {"form": form, "columns": FIELD_LABELS}
+    if not form.is_valid():
+        return render(request, "monsters/data.html", context, status=400)
+    params = form.cleaned_data
+    try:
+        page = monster_table_page(
+            **form.filters(),
+            sort=params["sort"],
+            per_page=params["per_page"],
+            page=params["page"],
+            after=params["after"],
+            before=params["before"],
+        )
+    except ValueError as exc:  # a cursor that does not decode
+        form.add_error(None, str(exc))
+        return render(request, "monsters/data.html", context, status=400)
+    except QueryTimedOut:
+        context["timed_out"] = True
+        return render(request, "monsters/data.html", context, status=503)
+    return render(request, "monsters/data.html", {**context, "page": page, "sort": params["sort"]})
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    monster = get_object_or_404(Monster, pk=pk)
+    return render(request, "monsters/detail.html", {"monster": monster})
+
+
+class _Echo:
+    """A write-only file whose write() hands the line back, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    form = DataPageForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(f"Bad filters: {form.errors.as_text()}", status=400, content_type="text/plain")
+    queryset = Monster.objects.matching(**form.filters()).order_by(form.cleaned_data["sort"], "pk")
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in monsters_export_rows(queryset)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="monsters.csv"'
+    return response
