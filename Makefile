@@ -17,7 +17,6 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
-	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py seed --if-empty --count 1000
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
