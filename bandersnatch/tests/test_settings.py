@@ -68,8 +68,12 @@ def test_database_url_selects_postgresql_with_persistent_checked_connections():
         "from django.conf import settings; d = settings.DATABASES['default'];"
         "print(d['ENGINE'], d['NAME'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
     )
-    result = manage("shell", "-v", "0", "-c", code, DATABASE_URL="postgres://u@db.example:5432/monsters", DEBUG="true")
-    assert result.stdout.split() == ["django.db.backends.postgresql", "monsters", "600", "True"], result.stderr
+    result = manage(
+        "shell", "-v", "0", "-c", code, DATABASE_URL="postgres://u@db.example:5432/monsters", DEBUG="true"
+    )
+    assert result.stdout.split() == ["django.db.backends.postgresql", "monsters", "600", "True"], (
+        result.stderr
+    )
 
 
 def test_sqlite_is_the_default_database():

@@ -29,7 +29,9 @@ def test_rows_are_encoded_field_by_field():
         }
     )
     moment = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
-    data = encode_rows(frame, {"name": "text", "level": "smallint", "health": "double precision"}, {"at": moment})
+    data = encode_rows(
+        frame, {"name": "text", "level": "smallint", "health": "double precision"}, {"at": moment}
+    )
     offset, rows = 0, []
     while offset < len(data):
         fields, offset = read_fields(data, offset)
