@@ -48,6 +48,13 @@ class DataPageForm(MonsterFilterForm):
     after = forms.CharField(required=False, max_length=300)
     before = forms.CharField(required=False, max_length=300)
 
+    def __init__(self, data=None, **kwargs):
+        # Show the default page size in the form when the URL gives none.
+        if data is not None and not data.get("per_page"):
+            data = data.copy()
+            data["per_page"] = str(DEFAULT_PER_PAGE)
+        super().__init__(data, **kwargs)
+
     def clean_sort(self) -> str:
         return self.cleaned_data["sort"] or "id"
 

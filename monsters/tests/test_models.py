@@ -99,3 +99,13 @@ def test_name_search_can_use_the_trigram_index():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "monster_name_trigram" in plan
+
+
+@pytest.mark.parametrize("q", ["a", "IC", "zz", "%", "_", "e "])
+def test_short_name_searches_match_like_icontains(q, monkeypatch):
+    for name in ("Lich", "Ice Devil", "Pit Fiend", "Imp", "100% Ghoul", "Odd_Name"):
+        MonsterFactory(name=name)
+    expected = set(Monster.objects.filter(name__icontains=q).values_list("name", flat=True))
+    assert set(Monster.objects.matching(q=q).values_list("name", flat=True)) == expected
+    monkeypatch.setattr("monsters.models.SHORT_SEARCH_MAX_NAMES", 2)  # too many names: plain filter
+    assert set(Monster.objects.matching(q=q).values_list("name", flat=True)) == expected

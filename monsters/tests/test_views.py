@@ -67,6 +67,9 @@ class TestDataPage:
         assert "180 matching monsters" in response.content.decode()
         assert "page 1 of 4" in response.content.decode()
 
+    def test_the_form_shows_the_default_page_size(self, client):
+        assert '<option value="50" selected>' in client.get(DATA).content.decode()
+
     def test_rows_link_to_their_detail_page(self, client, monsters):
         first = monsters.order_by("pk").first()
         assert f'href="/monsters/{first.pk}/"' in client.get(DATA).content.decode()
