@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from .generator import MAX_LEVEL, RARITIES, TYPES
-from .models import SORTABLE_FIELDS
+from .models import RANGE_FIELDS, SORTABLE_FIELDS
 
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
@@ -19,18 +19,27 @@ class MonsterFilterForm(forms.Form):
     rarity = forms.ChoiceField(choices=[("", "Any rarity"), *((r, r) for r in RARITIES)], required=False)
     level_min = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="Level from")
     level_max = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="to")
+    health_min = forms.FloatField(min_value=0, required=False, label="Health from")
+    health_max = forms.FloatField(min_value=0, required=False, label="to")
+    energy_min = forms.FloatField(min_value=0, required=False, label="Energy from")
+    energy_max = forms.FloatField(min_value=0, required=False, label="to")
+    sanity_min = forms.FloatField(min_value=0, required=False, label="Sanity from")
+    sanity_max = forms.FloatField(min_value=0, required=False, label="to")
     q = forms.CharField(max_length=64, required=False, label="Name contains")
+
+    FILTERS = ("type", "rarity", "q", *(f"{f}_{end}" for f in RANGE_FIELDS for end in ("min", "max")))
 
     def clean(self):
         cleaned = super().clean()
-        low, high = cleaned.get("level_min"), cleaned.get("level_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("level_max", "Must not be below the lowest level.")
+        for field in RANGE_FIELDS:
+            low, high = cleaned.get(f"{field}_min"), cleaned.get(f"{field}_max")
+            if low is not None and high is not None and low > high:
+                self.add_error(f"{field}_max", "Must not be below the lower bound.")
         return cleaned
 
     def filters(self) -> dict:
         """The cleaned filters, as Monster.objects.matching() takes them."""
-        return {name: self.cleaned_data[name] for name in ("type", "rarity", "level_min", "level_max", "q")}
+        return {name: self.cleaned_data[name] for name in self.FILTERS}
 
 
 class DataPageForm(MonsterFilterForm):

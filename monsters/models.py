@@ -12,30 +12,32 @@ from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
 SORTABLE_FIELDS = (
     "name", "type", "level", "rarity", "damage", "health", "energy", "sanity", "created_at",
 )  # fmt: skip
+RANGE_FIELDS = ("level", *RESOURCES)  # filterable by <field>_min / <field>_max
 SHORT_SEARCH_MAX_NAMES = 5_000
 DICE_PATTERN = "d({})(\\+[1-{}])?$".format("|".join(map(str, DICE)), MAX_BONUS)
 
 
 class MonsterQuerySet(models.QuerySet):
     def matching(
-        self,
-        *,
-        type: str | None = None,
-        rarity: str | None = None,
-        level_min: int | None = None,
-        level_max: int | None = None,
-        q: str = "",
+        self, *, type: str | None = None, rarity: str | None = None, q: str = "", **bounds
     ) -> "MonsterQuerySet":
-        """The monsters that pass the data page's filters (None: no filter)."""
+        """The monsters that pass the filters of the data and chart pages.
+
+        `bounds` are inclusive ranges named `<field>_min` / `<field>_max` for the
+        fields in RANGE_FIELDS, e.g. level_min=3, health_max=50.5.  None or an
+        empty value means no filter.
+        """
         conditions = Q()
         if type:
             conditions &= Q(type=type)
         if rarity:
             conditions &= Q(rarity=rarity)
-        if level_min is not None:
-            conditions &= Q(level__gte=level_min)
-        if level_max is not None:
-            conditions &= Q(level__lte=level_max)
+        for key, value in bounds.items():
+            field, _, end = key.rpartition("_")
+            if field not in RANGE_FIELDS or end not in ("min", "max"):
+                raise TypeError(f"matching() got an unexpected filter {key!r}")
+            if value is not None:
+                conditions &= Q(**{f"{field}__{'gte' if end == 'min' else 'lte'}": value})
         if q:
             conditions &= self._name_contains(q)
         return self.filter(conditions)

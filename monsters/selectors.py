@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from bandersnatch.db import time_limited_queries
 
 from .models import Monster
 from .pagination import (
@@ -19,36 +16,6 @@ from .pagination import (
     keyset_window,
     offset_window,
 )
-
-logger = logging.getLogger(__name__)
-
-
-class QueryTimedOut(Exception):
-    """The database gave up on a query after DATA_QUERY_TIMEOUT_MS."""
-
-
-@contextmanager
-def time_limited_queries():
-    """Run the enclosed queries in one transaction with a statement_timeout (PostgreSQL).
-
-    JIT compilation is switched off too: it costs more than these short
-    queries take.  Elsewhere the block runs unchanged.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
-                    [str(settings.DATA_QUERY_TIMEOUT_MS)],
-                )
-            yield
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "pgcode", None) == "57014":  # query_canceled
-            raise QueryTimedOut from exc
-        raise
 
 
 @dataclass

@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from bandersnatch.db import QueryTimedOut
+
 from .forms import DataPageForm
 from .generator import RARITIES, generate_monsters
 from .models import DataVersion, Monster
-from .selectors import QueryTimedOut, monster_table_page
+from .selectors import monster_table_page
 from .services import monsters_export_rows
 
 FIELD_LABELS = {

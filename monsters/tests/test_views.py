@@ -93,6 +93,15 @@ class TestDataPage:
         assert sorted(row_ids(response)) == sorted(expected.values_list("pk", flat=True))
         assert response.context["page"].count.value == expected.count()
 
+    def test_resource_ranges_filter_and_stay_in_the_links(self, client, monsters):
+        params = {"health_min": "20.5", "health_max": "60", "sanity_min": "25", "per_page": 10}
+        response = client.get(DATA, params)
+        expected = monsters.filter(health__gte=20.5, health__lte=60, sanity__gte=25)
+        assert response.context["page"].count.value == expected.count()
+        assert all(20.5 <= m.health <= 60 and m.sanity >= 25 for m in response.context["page"].monsters)
+        next_link = re.search(r'rel="next" href="([^"]+)"', response.content.decode()).group(1)
+        assert "health_min=20.5" in next_link and "sanity_min=25" in next_link
+
     def test_no_match_says_so(self, client, monsters):
         response = client.get(DATA, {"q": "no such monster"})
         assert response.status_code == 200
@@ -163,7 +172,7 @@ class TestDataPage:
             ({"sort": "-password"}, "Select a valid choice"),
             ({"level_min": "-5"}, "greater than or equal to 1"),
             ({"level_max": "21"}, "less than or equal to 20"),
-            ({"level_min": "9", "level_max": "3"}, "Must not be below the lowest level"),
+            ({"level_min": "9", "level_max": "3"}, "Must not be below the lower bound"),
             ({"per_page": "7"}, "Select a valid choice"),
             ({"per_page": "1000000"}, "Select a valid choice"),
             ({"type": "Robot"}, "Select a valid choice"),
@@ -172,6 +181,10 @@ class TestDataPage:
             ({"sort": "level", "after": "WyJhYmMiLDFd"}, "Not a valid page cursor"),
             ({"after": "WzEsMV0", "before": "WzEsMV0"}, "either after or before"),
             ({"q": "x" * 65}, "at most 64 characters"),
+            ({"health_min": "nan"}, "Enter a number"),
+            ({"energy_max": "inf"}, "Enter a number"),
+            ({"sanity_min": "-1"}, "greater than or equal to 0"),
+            ({"health_min": "50", "health_max": "10"}, "Must not be below the lower bound"),
         ],
     )
     def test_bad_parameters_give_a_400_page_that_says_why(self, client, monsters, params, message):

@@ -1,0 +1,310 @@
+"""Plotly figures from data: DataFrames and aggregates in, figures out.
+
+No ORM and no request here, so every builder is tested on plain frames.
+Pages embed `as_dict(figure)` with json_script; numeric arrays travel as
+compact typed arrays (float32 is exact enough for two decimals).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .fields import CATEGORY_ORDER, NUMERIC, label
+from .stats import Axis, BoxStats, ColumnProfile, Counts
+
+# Colours of static/css/site.css: one dark look for the site and its charts.
+BACKGROUND, SURFACE, GRID, TEXT, MUTED = "#0f1117", "#171a23", "#2c3142", "#e6e8ef", "#9aa1b5"
+RARITY_COLORS = ["#8a93a8", "#9ece6a", "#7dcfff", "#7aa2f7", "#bb9af7", "#e0b14a"]
+COLORWAY = ["#7aa2f7", "#e0b14a", "#9ece6a", "#f7768e", "#bb9af7", "#7dcfff", "#ff9e64", "#73daca"]
+
+TEMPLATE = go.layout.Template(pio.templates["plotly_dark"])
+TEMPLATE.layout.update(
+    paper_bgcolor=SURFACE,
+    plot_bgcolor=BACKGROUND,
+    colorway=COLORWAY,
+    font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "color": TEXT},
+    xaxis={"gridcolor": GRID, "zerolinecolor": GRID},
+    yaxis={"gridcolor": GRID, "zerolinecolor": GRID},
+    legend={"bgcolor": "rgba(0,0,0,0)"},
+    margin={"l": 60, "r": 20, "t": 60, "b": 60},
+    hoverlabel={"bgcolor": SURFACE, "bordercolor": GRID, "font": {"color": TEXT}},
+)
+# The default for every figure: assigning a template to each one instead
+# validates it again each time (about 10 ms a figure).
+pio.templates["bandersnatch"] = TEMPLATE
+pio.templates.default = "bandersnatch"
+
+
+def as_dict(figure: go.Figure) -> dict:
+    """The figure as plain JSON data, for json_script (no HTML, no mark_safe)."""
+    return json.loads(figure.to_json())
+
+
+def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
+    text = title if not subtitle else f"{title}<br><sup>{subtitle}</sup>"
+    figure.update_layout(title={"text": text, "x": 0.01})
+    return figure
+
+
+def _groups(frame: pd.DataFrame, color: str | None):
+    """(name, rows) per colour group in a stable order; one group when uncoloured."""
+    if not color:
+        return [("", frame)]
+    order = CATEGORY_ORDER.get(color) or sorted(frame[color].dropna().unique())
+    return [(str(value), frame[frame[color] == value]) for value in order if (frame[color] == value).any()]
+
+
+def _color_for(color: str | None, name: str, index: int) -> str:
+    if color == "rarity":
+        return RARITY_COLORS[int(name.split()[-1]) % len(RARITY_COLORS)]
+    return COLORWAY[index % len(COLORWAY)]
+
+
+def _values(series: pd.Series):
+    """Numbers as float32 typed arrays, anything else as strings."""
+    if series.name in NUMERIC:
+        return series.to_numpy(dtype=np.float32)
+    return series.astype(str).tolist()
+
+
+def chart(df: pd.DataFrame, x: str, y: str, target: str | None = None, *, subtitle: str = "") -> go.Figure:
+    """Scatter of `x` against `y` coloured by `target`, every column in the hover.
+
+    The original app's chart(df, x, y, target).  WebGL draws tens of thousands
+    of points; a click on one opens its page (see static/js/charts.js).  A
+    categorical target gives a legend entry per value, a numeric one a scale.
+    """
+    hover_numbers = [field for field in NUMERIC if field in df]
+    hovertemplate = (
+        "%{text}<br>"
+        + "<br>".join(
+            f"{label(field)}: %{{customdata[{i}]{'' if field == 'level' else ':.2f'}}}"
+            for i, field in enumerate(hover_numbers)
+        )
+        + "<extra></extra>"
+    )
+    by_group = target is not None and target not in NUMERIC
+    figure = go.Figure()
+    for index, (name, rows) in enumerate(_groups(df, target if by_group else None)):
+        marker = {"size": 5, "opacity": 0.75, "color": _color_for(target if by_group else None, name, index)}
+        if target and not by_group:
+            marker.update(
+                color=rows[target].to_numpy(dtype=np.float32),
+                colorscale="Viridis",
+                colorbar={"title": {"text": label(target)}},
+            )
+        figure.add_trace(
+            go.Scattergl(
+                x=_values(rows[x]),
+                y=_values(rows[y]),
+                mode="markers",
+                name=name or "monsters",
+                marker=marker,
+                text=hover_texts(rows),
+                customdata=rows[hover_numbers].to_numpy(dtype=np.float32),
+                hovertemplate=hovertemplate,
+            )
+        )
+    figure.update_layout(
+        xaxis_title=label(x),
+        yaxis_title=label(y),
+        legend_title_text=label(target) if by_group else None,
+        showlegend=by_group,
+        dragmode="select",
+        **_category_axes(x, y),
+    )
+    return _layout(figure, f"{label(y)} against {label(x)}", subtitle)
+
+
+def hover_texts(rows: pd.DataFrame) -> list[str]:
+    """'#id name, type, rarity, damage' per row (ASCII, to keep pages compact)."""
+    parts = [rows[field].astype(str) for field in ("name", "type", "rarity", "damage") if field in rows]
+    if not parts:
+        return [""] * len(rows)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + ", " + part
+    if "id" in rows:
+        text = "#" + rows["id"].astype(str) + " " + text
+    return text.tolist()
+
+
+def _category_axes(x: str, y: str | None = None) -> dict:
+    """Keep Rarity and Type in their natural order on an axis."""
+    layout = {}
+    for axis, field in (("xaxis", x), ("yaxis", y)):
+        if field in CATEGORY_ORDER:
+            layout[axis] = {"categoryorder": "array", "categoryarray": list(CATEGORY_ORDER[field])}
+    return layout
+
+
+def scatter_figure(
+    sample: pd.DataFrame, *, x: str, y: str, color: str | None, total: int, estimated: bool
+) -> go.Figure:
+    shown = len(sample)
+    of = f"about {total:,}" if estimated else f"{total:,}"
+    subtitle = (
+        f"showing all {shown:,} monsters"
+        if shown >= total and not estimated
+        else f"showing {shown:,} of {of} (uniform random sample)"
+    )
+    return chart(sample, x, y, color, subtitle=subtitle)
+
+
+def histogram_figure(counts: Counts) -> go.Figure:
+    axis, color = counts.axis, counts.color
+    figure = go.Figure()
+    table = counts.table
+    for index, (name, rows) in enumerate(_groups(table, "color" if color else None)):
+        by_key = dict(zip(rows["x"], rows["count"], strict=True))
+        figure.add_trace(
+            go.Bar(
+                x=axis.positions if axis.is_binned else axis.labels,
+                y=[int(by_key.get(key, 0)) for key in axis.keys],
+                width=axis.width,
+                name=name or "monsters",
+                marker_color=_color_for(color.field if color else None, name, index),
+                customdata=axis.labels,
+                hovertemplate="%{customdata}: %{y:,} monsters<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        bargap=0.02 if axis.is_binned else 0.2,
+        xaxis_title=label(axis.field),
+        yaxis_title="Monsters",
+        legend_title_text=label(color.field) if color else None,
+        showlegend=bool(color),
+        **_category_axes(axis.field),
+    )
+    return _layout(figure, f"Distribution of {label(axis.field)}", f"{counts.total:,} monsters")
+
+
+def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
+    axis, color = stats.axis, stats.color
+    figure = go.Figure()
+    labels = dict(zip(axis.keys, axis.labels, strict=True))
+    for index, (name, rows) in enumerate(_groups(stats.table, "color" if color else None)):
+        rows = rows.set_index("x").reindex([key for key in axis.keys if key in set(rows["x"])])
+        figure.add_trace(
+            go.Box(
+                x=[labels[key] for key in rows.index],
+                q1=rows["q1"].tolist(),
+                median=rows["median"].tolist(),
+                q3=rows["q3"].tolist(),
+                lowerfence=rows["min"].tolist(),
+                upperfence=rows["max"].tolist(),
+                mean=rows["mean"].tolist(),
+                name=name or label(y),
+                marker_color=_color_for(color.field if color else None, name, index),
+                boxpoints=False,
+            )
+        )
+    how = (
+        f"quartiles from a uniform sample of {stats.sampled_from:,} rows; counts, means and extremes exact"
+        if stats.sampled_from
+        else f"{int(stats.table['count'].sum()):,} monsters"
+    )
+    figure.update_layout(
+        boxmode="group" if color else "overlay",
+        xaxis_title=label(axis.field),
+        yaxis_title=label(y),
+        legend_title_text=label(color.field) if color else None,
+        showlegend=bool(color),
+        xaxis={"type": "category", **_category_axes(axis.field).get("xaxis", {})},
+    )
+    return _layout(figure, f"{label(y)} by {label(axis.field)}", how)
+
+
+def density_figure(x_axis: Axis, y_axis: Axis, table: pd.DataFrame) -> go.Figure:
+    """A 2-D histogram as a heat map: monsters per cell of the x by y grid."""
+    grid = np.zeros((len(y_axis.keys), len(x_axis.keys)), dtype=np.int64)
+    x_index = {key: i for i, key in enumerate(x_axis.keys)}
+    y_index = {key: i for i, key in enumerate(y_axis.keys)}
+    for x_key, y_key, count in table[["x", "y", "count"]].itertuples(index=False):
+        if x_key in x_index and y_key in y_index:
+            grid[y_index[y_key], x_index[x_key]] += count
+    figure = go.Figure(
+        go.Heatmap(
+            x=x_axis.positions if x_axis.is_binned else x_axis.labels,
+            y=y_axis.positions if y_axis.is_binned else y_axis.labels,
+            z=np.where(grid > 0, grid, np.nan),  # empty cells stay background
+            colorscale="Inferno",
+            colorbar={"title": {"text": "Monsters"}},
+            hovertemplate=(
+                f"{label(x_axis.field)}: %{{x}}<br>{label(y_axis.field)}: %{{y}}"
+                "<br>%{z:,} monsters<extra></extra>"
+            ),
+        )
+    )
+    figure.update_layout(xaxis_title=label(x_axis.field), yaxis_title=label(y_axis.field))
+    return _layout(
+        figure,
+        f"Density of {label(y_axis.field)} against {label(x_axis.field)}",
+        f"{int(grid.sum()):,} monsters",
+    )
+
+
+def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
+    """A small bar chart of one column: its bins, its values, or its most common values."""
+    labels, counts = column.distribution
+    if column.kind == "float":
+        edges = labels
+        x = [(low + high) / 2 for low, high in zip(edges, edges[1:], strict=False)]
+        bar = go.Bar(x=x, y=counts, width=edges[1] - edges[0], hovertemplate="%{x}: %{y:,}<extra></extra>")
+    else:
+        if len(labels) > most:  # many values: the most common ones
+            labels, counts = [str(v) for v, _ in column.top[:most]], [n for _, n in column.top[:most]]
+        bar = go.Bar(x=labels, y=counts, hovertemplate="%{x}: %{y:,}<extra></extra>")
+    figure = go.Figure(bar)
+    figure.update_traces(marker_color=COLORWAY[0])
+    figure.update_layout(
+        height=220,
+        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        bargap=0.02 if column.kind == "float" else 0.15,
+        xaxis={"type": "category", **_category_axes(column.name).get("xaxis", {})}
+        if column.kind != "float"
+        else {},
+    )
+    return figure
+
+
+def correlation_figure(matrix: pd.DataFrame) -> go.Figure:
+    names = [label(field) for field in matrix.columns]
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=names,
+            y=names,
+            zmin=-1,
+            zmax=1,
+            colorscale="RdBu",
+            reversescale=True,
+            text=[[f"{value:.2f}" for value in row] for row in matrix.to_numpy()],
+            texttemplate="%{text}",
+            hovertemplate="%{y} and %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(yaxis={"autorange": "reversed"}, height=380)
+    return _layout(figure, "Correlation of the numeric columns", "Pearson's r")
+
+
+def class_balance_figure(balance: list[tuple[str, int]]) -> go.Figure:
+    total = sum(count for _, count in balance) or 1
+    figure = go.Figure(
+        go.Bar(
+            x=[name for name, _ in balance],
+            y=[count for _, count in balance],
+            marker_color=RARITY_COLORS[: len(balance)],
+            text=[f"{count / total:.1%}" for _, count in balance],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,} monsters (%{text})<extra></extra>",
+        )
+    )
+    figure.update_layout(height=380, yaxis_title="Monsters", showlegend=False)
+    return _layout(figure, "Rarity class balance", f"{total:,} monsters")

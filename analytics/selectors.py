@@ -1,0 +1,346 @@
+"""Chart data, computed in the database: only aggregates or a sample leave it.
+
+Field names reach SQL only after checking against analytics.fields, through the
+ORM or quote_name; values always travel as query parameters.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate, combinations
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Min, QuerySet, Sum
+from django.db.models.functions import Cast, Floor, Least
+
+from monsters.models import Monster
+from monsters.pagination import Count as RowCount
+from monsters.pagination import count_rows
+
+from .fields import CATEGORY_ORDER, CHART_FIELDS, CONTINUOUS, NUMERIC, ROW_FIELDS
+from .stats import Axis, BoxStats, Counts, interpolate, nice_edges, quantile_positions
+
+SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters
+HISTOGRAM_BINS = 40
+DENSITY_BINS = 50
+# Above this many rows, box quartiles come from a uniform sample of this size.
+EXACT_QUARTILE_ROWS = 100_000
+SAMPLE_SEED = 20_260_101
+
+
+def matching(filters: dict) -> QuerySet:
+    return Monster.objects.matching(**filters).order_by()
+
+
+def _check(field: str) -> str:
+    if field not in CHART_FIELDS and field != "id":
+        raise ValueError(f"Unknown field {field!r}.")
+    return field
+
+
+# Sampling -------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    rows: pd.DataFrame
+    total: RowCount  # rows matching the filters, of which `rows` is a uniform sample
+
+    @property
+    def is_complete(self) -> bool:
+        return len(self.rows) >= self.total.value and not self.total.is_estimate
+
+
+def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
+    """A uniform random sample of at most `size` rows, every row when there are few.
+
+    PostgreSQL draws it with TABLESAMPLE BERNOULLI (each row independently,
+    without reading the rows it skips) with a fixed seed, so a chart is stable
+    until the data change; other databases order by random().
+    """
+    columns = [_check(column) for column in columns]
+    total = count_rows(queryset)
+    if total.value <= size and not total.is_estimate:
+        return Sample(_frame(queryset.values_list(*columns), columns), total)
+    if connections[queryset.db].vendor != "postgresql":
+        return Sample(_frame(queryset.order_by("?").values_list(*columns)[:size], columns), total)
+    percent = min(100.0, 100.0 * 1.1 * size / total.value)  # a little over, trimmed below
+    rows = _frame(_tablesample(queryset, columns, percent), columns)
+    if len(rows) > size:
+        keep = np.random.default_rng(SAMPLE_SEED).choice(len(rows), size=size, replace=False)
+        rows = rows.iloc[np.sort(keep)].reset_index(drop=True)
+    return Sample(rows, total)
+
+
+def _tablesample(queryset: QuerySet, columns: list[str], percent: float) -> list[tuple]:
+    try:
+        sql, params = _sampled_sql(queryset.values_list(*columns), percent)
+    except EmptyResultSet:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _sampled_sql(queryset: QuerySet, percent: float) -> tuple[str, tuple]:
+    """The queryset's SQL reading a seeded BERNOULLI sample of the table (PostgreSQL).
+
+    The ORM has no TABLESAMPLE; the clause goes right after the table name.
+    Both numbers are ours (never user input) and are written as literals.
+    """
+    sql, params = queryset.query.sql_with_params()
+    table = connections[queryset.db].ops.quote_name(Monster._meta.db_table)
+    source = f"FROM {table}"
+    if sql.count(source) != 1:
+        raise ValueError("Cannot sample a query that reads the table more than once.")
+    sampled = f"{source} TABLESAMPLE BERNOULLI ({float(percent):.6f}) REPEATABLE ({int(SAMPLE_SEED)})"
+    return sql.replace(source, sampled), params
+
+
+def _frame(rows, columns) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=list(columns))
+
+
+# Axes: how a field is grouped -------------------------------------------------
+
+
+def axis_for(queryset: QuerySet, field: str, *, bins: int) -> tuple[Axis, object]:
+    """The Axis for `field` over `queryset`, and the expression that groups by it."""
+    _check(field)
+    if field in CONTINUOUS:
+        bounds = queryset.aggregate(low=Min(field), high=Max(field))
+        low, high = bounds["low"], bounds["high"]
+        if low is None:
+            return Axis(field, [], []), F(field)
+        edges = nice_edges(low, high, bins)
+        return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
+    if field in CATEGORY_ORDER:
+        return Axis(field, list(CATEGORY_ORDER[field])), F(field)
+    keys = sorted(queryset.values_list(field, flat=True).distinct())
+    return Axis(field, keys), F(field)
+
+
+# Aggregates -----------------------------------------------------------------
+
+
+def histogram_counts(
+    filters: dict, *, x: str, color: str | None = None, bins: int = HISTOGRAM_BINS
+) -> Counts:
+    queryset = matching(filters)
+    x_axis, x_expr = axis_for(queryset, x, bins=bins)
+    color_axis = axis_for(queryset, color, bins=bins)[0] if color else None
+    groups = {"x": x_expr, **({"color": F(color)} if color else {})}
+    rows = queryset.annotate(**groups).values(*groups).annotate(count=Count("pk")).order_by()
+    table = pd.DataFrame.from_records(list(rows), columns=[*groups, "count"])
+    return Counts(x_axis, color_axis, table, int(table["count"].sum()))
+
+
+def density_counts(
+    filters: dict, *, x: str, y: str, bins: int = DENSITY_BINS
+) -> tuple[Axis, Axis, pd.DataFrame]:
+    """Counts on the grid of x groups by y groups: columns x, y, count."""
+    queryset = matching(filters)
+    x_axis, x_expr = axis_for(queryset, x, bins=bins)
+    y_axis, y_expr = axis_for(queryset, y, bins=bins)
+    rows = queryset.annotate(gx=x_expr, gy=y_expr).values("gx", "gy").annotate(count=Count("pk")).order_by()
+    table = pd.DataFrame.from_records(list(rows), columns=["gx", "gy", "count"])
+    return x_axis, y_axis, table.rename(columns={"gx": "x", "gy": "y"})
+
+
+def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> BoxStats:
+    """Per group of x (and colour): exact count, mean, min and max; quartiles.
+
+    Quartiles are percentile_cont in PostgreSQL, over every row up to
+    EXACT_QUARTILE_ROWS and over a uniform sample of that size beyond.
+    """
+    if y not in NUMERIC:
+        raise ValueError(f"A box plot needs a numeric y, not {y!r}.")
+    queryset = matching(filters)
+    x_axis, x_expr = axis_for(queryset, x, bins=12)
+    color_axis = axis_for(queryset, color, bins=12)[0] if color else None
+    groups = {"x": x_expr, **({"color": F(color)} if color else {})}
+    exact = (
+        queryset.annotate(**groups)
+        .values(*groups)
+        .annotate(count=Count("pk"), mean=Avg(y), min=Min(y), max=Max(y))
+        .order_by()
+    )
+    table = pd.DataFrame.from_records(list(exact), columns=[*groups, "count", "mean", "min", "max"])
+    quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()))
+    table = table.merge(quartiles, on=list(groups), how="left")
+    return BoxStats(x_axis, color_axis, table, sampled_from)
+
+
+def _quartiles(queryset: QuerySet, groups: dict, y: str, *, rows: int) -> tuple[pd.DataFrame, int | None]:
+    columns = [*groups, "q1", "median", "q3"]
+    if connections[queryset.db].vendor != "postgresql":
+        values = pd.DataFrame.from_records(
+            list(queryset.annotate(**groups).values(*groups, y)), columns=[*groups, y]
+        )
+        if values.empty:
+            return pd.DataFrame(columns=columns), None
+        grouped = values.groupby(list(groups), observed=True)[y]
+        table = grouped.quantile([0.25, 0.5, 0.75]).unstack()
+        table.columns = ["q1", "median", "q3"]
+        return table.reset_index(), None
+    # percentile_cont has no ORM aggregate: group the rows the ORM selects.
+    inner = queryset.annotate(**groups, v=Cast(y, FloatField())).values(*groups, "v")
+    sampled_from = None
+    if rows > EXACT_QUARTILE_ROWS:
+        sql, params = _sampled_sql(inner, 100.0 * EXACT_QUARTILE_ROWS / rows)
+        sampled_from = EXACT_QUARTILE_ROWS
+    else:
+        sql, params = inner.query.sql_with_params()
+    keys = ", ".join(groups)  # "x" and "color": our own aliases
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {keys}, percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY v) "
+            f"FROM ({sql}) AS grouped_rows GROUP BY {keys}",
+            params,
+        )
+        records = [(*row[:-1], *row[-1]) for row in cursor.fetchall()]
+    return pd.DataFrame.from_records(records, columns=columns), sampled_from
+
+
+# The statistics page ---------------------------------------------------------
+
+PROFILE_BINS = 40
+
+
+@dataclass
+class RawProfile:
+    """Aggregates of the whole table, as the database returns them."""
+
+    groups: pd.DataFrame  # per (level, rarity, type, damage): n, sums, squares, min, max, products
+    names: pd.DataFrame  # name, n
+    histograms: dict[str, tuple[list[float], list[int]]]  # resource -> (bin edges, counts)
+    quartiles: dict[str, list[float]]  # resource -> [q1, median, q3]
+    distinct: dict[str, tuple[int | None, bool]]  # resource/created_at -> (count, is_estimate)
+    created_at: tuple  # (earliest, latest)
+
+
+def raw_profile() -> RawProfile:
+    """Everything the statistics page shows, in a handful of aggregate queries.
+
+    One scan grouped by level, rarity, type and damage (at most 4,320 groups,
+    as the constraints bound them) carries the counts of those columns and the
+    sums behind every mean, deviation and correlation.  Names are counted on
+    their own; the resources get a binned histogram and exact quartiles read
+    from their sorted indexes.
+    """
+    queryset = Monster.objects.order_by()
+    keys = ["level", "rarity", "type", "damage"]
+    aggregates = {"n": Count("pk")}
+    for field in CONTINUOUS:
+        aggregates |= {
+            f"sum_{field}": Sum(field),
+            f"sq_{field}": Sum(F(field) * F(field)),
+            f"min_{field}": Min(field),
+            f"max_{field}": Max(field),
+        }
+    for a, b in combinations(CONTINUOUS, 2):
+        aggregates[f"x_{a}_{b}"] = Sum(F(a) * F(b))
+    groups = pd.DataFrame.from_records(
+        list(queryset.values(*keys).annotate(**aggregates).values_list(*keys, *aggregates)),
+        columns=[*keys, *aggregates],
+    )
+    names = pd.DataFrame.from_records(
+        list(queryset.values("name").annotate(n=Count("pk"))), columns=["name", "n"]
+    )
+    total = int(groups["n"].sum()) if len(groups) else 0
+    histograms, quartiles = {}, {}
+    if total:
+        histograms = _histograms(queryset, groups)
+        quartiles = {field: _exact_quartiles(queryset, field, *histograms[field]) for field in CONTINUOUS}
+    bounds = queryset.aggregate(earliest=Min("created_at"), latest=Max("created_at"))
+    return RawProfile(
+        groups=groups,
+        names=names,
+        histograms=histograms,
+        quartiles=quartiles,
+        distinct=_distinct_counts(queryset, [*CONTINUOUS, "created_at"]),
+        created_at=(bounds["earliest"], bounds["latest"]),
+    )
+
+
+def _histograms(queryset: QuerySet, groups: pd.DataFrame) -> dict:
+    """Binned counts of each resource, all three from one grouped scan."""
+    edges = {
+        field: nice_edges(
+            float(groups[f"min_{field}"].min()), float(groups[f"max_{field}"].max()), PROFILE_BINS
+        )
+        for field in CONTINUOUS
+    }
+    buckets = {f"b_{field}": _bucket(field, edges[field]) for field in CONTINUOUS}
+    rows = pd.DataFrame.from_records(
+        list(queryset.annotate(**buckets).values(*buckets).annotate(n=Count("pk"))), columns=[*buckets, "n"]
+    )
+    result = {}
+    for field in CONTINUOUS:
+        per_bin = rows.groupby(f"b_{field}")["n"].sum()
+        result[field] = (edges[field], [int(per_bin.get(i, 0)) for i in range(len(edges[field]) - 1)])
+    return result
+
+
+def _exact_quartiles(queryset: QuerySet, field: str, edges: list[float], counts: list[int]) -> list[float]:
+    """Q1, median and Q3, interpolated like percentile_cont, read off the (field, id) index.
+
+    The histogram tells which bin holds each rank and how many rows lie below
+    it, so each lookup walks only part of that bin's stretch of the index,
+    from whichever end of the bin is nearer.
+    """
+    below_bin = [0, *accumulate(counts)]
+    total = below_bin[-1]
+    last = len(counts) - 1
+    result = []
+    for rank, fraction in quantile_positions(total):
+        index = bisect_right(below_bin, rank) - 1  # the bin holding this rank
+        offset = rank - below_bin[index]
+        from_top = counts[index] - 1 - offset  # rows of the bin above this rank
+        if from_top >= offset or index == last or from_top < 1:
+            rows = queryset.filter(**{f"{field}__gte": edges[index]}).order_by(field)
+            pair = list(rows.values_list(field, flat=True)[offset : offset + 2])
+        else:  # walk down from the bin's upper edge: rank + 1, then rank
+            rows = queryset.filter(**{f"{field}__lt": edges[index + 1]}).order_by(f"-{field}")
+            pair = list(rows.values_list(field, flat=True)[from_top - 1 : from_top + 1])[::-1]
+        result.append(interpolate(pair[0], pair[-1], fraction))
+    return result
+
+
+def _bucket(field: str, edges: list[float]):
+    """The histogram bin of `field`, 0 .. len(edges) - 2, as an SQL expression.
+
+    The tiny nudge keeps a value lying exactly on an edge in the bin that
+    starts there (float division can land just below the whole number), so
+    bins agree with `field >= edge`, which the quartile lookup relies on.
+    """
+    width = edges[1] - edges[0]
+    position = Floor((F(field) - edges[0]) / width + 1e-9)
+    return Least(Cast(position, IntegerField()), len(edges) - 2)
+
+
+def _distinct_counts(queryset: QuerySet, fields: list[str]) -> dict[str, tuple[int | None, bool]]:
+    """Distinct values per field: PostgreSQL's planner statistics (an estimate), else exact."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        counts = queryset.aggregate(**{field: Count(field, distinct=True) for field in fields})
+        return {field: (counts[field], False) for field in fields}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, n_distinct FROM pg_stats WHERE tablename = %s AND attname = ANY(%s)",
+            [Monster._meta.db_table, fields],
+        )
+        stats = dict(cursor.fetchall())
+    total = count_rows(queryset).value
+    result = {}
+    for field in fields:
+        n_distinct = stats.get(field)
+        if n_distinct is None:
+            result[field] = (None, True)
+        else:  # negative: a fraction of the rows
+            result[field] = (round(-n_distinct * total) if n_distinct < 0 else round(n_distinct), True)
+    return result

@@ -1,0 +1,122 @@
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analytics import charts
+from analytics.stats import Axis, BoxStats, ColumnProfile, Counts
+from monsters.generator import generate_monsters
+
+
+@pytest.fixture(scope="module")
+def monsters() -> pd.DataFrame:
+    frame = generate_monsters(300, rng=np.random.default_rng(1))
+    frame.insert(0, "id", np.arange(1, 301))
+    return frame
+
+
+def test_chart_has_one_trace_per_target_value_with_every_field_in_the_hover(monsters):
+    figure = charts.chart(monsters, "level", "health", "rarity")
+    assert isinstance(figure, go.Figure)
+    names = [trace.name for trace in figure.data]
+    assert names == sorted(set(monsters["rarity"].astype(str)))
+    assert sum(len(trace.x) for trace in figure.data) == len(monsters)
+    first = figure.data[0]
+    rows = monsters[monsters["rarity"] == first.name]
+    assert first.text[0] == "#{} {}, {}, {}, {}".format(
+        *rows.iloc[0][["id", "name", "type", "rarity", "damage"]]
+    )
+    for field in ("Level", "Health", "Energy", "Sanity"):
+        assert f"{field}: %{{customdata" in first.hovertemplate
+    assert first.customdata[0].tolist() == pytest.approx(
+        rows.iloc[0][["level", "health", "energy", "sanity"]].astype(float).tolist(), rel=1e-6
+    )
+    assert figure.layout.xaxis.title.text == "Level" and figure.layout.yaxis.title.text == "Health"
+
+
+def test_chart_uses_webgl_and_the_site_template(monsters):
+    figure = charts.chart(monsters, "energy", "sanity", "type")
+    assert all(trace.type == "scattergl" for trace in figure.data)
+    assert charts.as_dict(figure)["layout"]["template"]["layout"]["paper_bgcolor"] == charts.SURFACE
+    assert figure.layout.dragmode == "select"
+
+
+def test_chart_coloured_by_a_number_is_one_trace_with_a_scale(monsters):
+    figure = charts.chart(monsters, "health", "energy", "level")
+    assert len(figure.data) == 1
+    assert figure.data[0].marker.colorscale is not None
+    assert not figure.layout.showlegend
+
+
+def test_chart_with_a_category_axis_keeps_the_natural_order(monsters):
+    figure = charts.chart(monsters, "rarity", "health", None)
+    assert list(figure.layout.xaxis.categoryarray) == [f"Rank {k}" for k in range(6)]
+    assert figure.data[0].x[0] in {f"Rank {k}" for k in range(6)}
+
+
+def test_numbers_travel_as_typed_arrays(monsters):
+    data = charts.as_dict(charts.chart(monsters, "level", "health", "rarity"))
+    trace = data["data"][0]
+    assert trace["x"]["dtype"] == "f4" and "bdata" in trace["x"]
+    json.dumps(data)  # plain JSON all the way down
+
+
+def test_scatter_figure_says_how_many_it_shows(monsters):
+    sample = charts.scatter_figure(
+        monsters, x="level", y="health", color="rarity", total=1_000_000, estimated=True
+    )
+    assert "showing 300 of about 1,000,000" in sample.layout.title.text
+    everything = charts.scatter_figure(
+        monsters, x="level", y="health", color=None, total=300, estimated=False
+    )
+    assert "showing all 300 monsters" in everything.layout.title.text
+
+
+def test_histogram_figure_stacks_counts_per_colour():
+    axis = Axis("health", [0, 1, 2], [0.0, 10.0, 20.0, 30.0])
+    table = pd.DataFrame(
+        {"x": [0, 1, 1, 2], "color": ["Rank 0", "Rank 0", "Rank 1", "Rank 1"], "count": [5, 3, 4, 2]}
+    )
+    figure = charts.histogram_figure(Counts(axis, Axis("rarity", ["Rank 0", "Rank 1"]), table, 14))
+    assert [trace.name for trace in figure.data] == ["Rank 0", "Rank 1"]
+    assert list(figure.data[0].y) == [5, 3, 0] and list(figure.data[1].y) == [0, 4, 2]
+    assert list(figure.data[0].x) == [5.0, 15.0, 25.0]
+    assert figure.layout.barmode == "stack"
+    assert "14 monsters" in figure.layout.title.text
+
+
+def test_box_figure_draws_precomputed_quartiles():
+    axis = Axis("type", ["Fey", "Undead"])
+    table = pd.DataFrame(
+        {"x": ["Undead", "Fey"], "count": [10, 20], "mean": [5.0, 6.0], "min": [1.0, 2.0], "max": [9.0, 12.0],
+         "q1": [3.0, 4.0], "median": [5.0, 6.0], "q3": [7.0, 8.0]}
+    )  # fmt: skip
+    figure = charts.box_figure(BoxStats(axis, None, table, sampled_from=None), y="health")
+    box = figure.data[0]
+    assert list(box.x) == ["Fey", "Undead"]  # in the axis order
+    assert list(box.q1) == [4.0, 3.0] and list(box.upperfence) == [12.0, 9.0]
+    sampled = charts.box_figure(BoxStats(axis, None, table, sampled_from=100_000), y="health")
+    assert "uniform sample of 100,000 rows" in sampled.layout.title.text
+
+
+def test_density_figure_puts_counts_on_the_grid():
+    x_axis = Axis("health", [0, 1], [0.0, 10.0, 20.0])
+    y_axis = Axis("rarity", ["Rank 0", "Rank 1"])
+    table = pd.DataFrame({"x": [0, 1, 1], "y": ["Rank 0", "Rank 0", "Rank 1"], "count": [4, 6, 1]})
+    heatmap = charts.density_figure(x_axis, y_axis, table).data[0]
+    assert heatmap.z[0].tolist() == [4, 6]
+    assert np.isnan(heatmap.z[1][0]) and heatmap.z[1][1] == 1
+    assert list(heatmap.y) == ["Rank 0", "Rank 1"]
+
+
+def test_statistics_figures():
+    column = ColumnProfile("name", "text", 10, 0, 40, top=[(f"n{i}", 40 - i) for i in range(40)],
+                           distribution=([f"n{i}" for i in range(40)], list(range(40))))  # fmt: skip
+    bars = charts.distribution_figure(column, most=30).data[0]
+    assert len(bars.x) == 30 and bars.x[0] == "n0"
+    matrix = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["level", "health"], columns=["level", "health"])
+    assert charts.correlation_figure(matrix).data[0].text[0][1] == "0.50"
+    balance = charts.class_balance_figure([("Rank 0", 3), ("Rank 1", 1)]).data[0]
+    assert list(balance.text) == ["75.0%", "25.0%"]

@@ -1,0 +1,171 @@
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import connection
+
+from analytics import selectors
+from analytics.stats import table_profile
+from monsters.models import Monster
+from monsters.services import monsters_seed
+from monsters.tests.factories import MonsterFactory
+
+pytestmark = pytest.mark.django_db
+POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL path")
+
+
+@pytest.fixture
+def monsters() -> pd.DataFrame:
+    monsters_seed(count=400, seed=9)
+    return pd.DataFrame.from_records(list(Monster.objects.values()))
+
+
+def test_a_small_table_is_sampled_whole(monsters):
+    sample = selectors.sample_rows(selectors.matching({}), size=1000)
+    assert sample.is_complete
+    assert sorted(sample.rows["id"]) == sorted(monsters["id"])
+    assert list(sample.rows.columns) == [
+        "id",
+        "name",
+        "type",
+        "level",
+        "rarity",
+        "damage",
+        "health",
+        "energy",
+        "sanity",
+    ]
+
+
+def test_a_large_table_is_sampled_uniformly_and_says_so(monsters):
+    sample = selectors.sample_rows(selectors.matching({"type": "Fey"}), size=20)
+    fey = monsters[monsters["type"] == "Fey"]
+    assert len(sample.rows) <= 20 and not sample.is_complete
+    assert set(sample.rows["id"]) <= set(fey["id"])
+    assert sample.total.value == len(fey)
+
+
+@POSTGRES
+def test_postgresql_samples_with_tablesample_and_a_fixed_seed(monsters, monkeypatch):
+    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)  # count is an estimate now
+    first = selectors.sample_rows(selectors.matching({}), size=50)
+    again = selectors.sample_rows(selectors.matching({}), size=50)
+    assert first.total.is_estimate
+    assert 20 <= len(first.rows) <= 50
+    assert first.rows["id"].tolist() == again.rows["id"].tolist()  # stable until the data change
+    assert selectors.sample_rows(selectors.matching({"q": "no such name"}), size=50).rows.empty
+
+
+def test_histogram_counts_add_up_per_bin_and_colour(monsters):
+    counts = selectors.histogram_counts({}, x="health", color="rarity")
+    assert counts.total == len(monsters)
+    edges = counts.axis.edges
+    bins = np.minimum(np.floor((monsters["health"] - edges[0]) / (edges[1] - edges[0])), len(edges) - 2)
+    expected = monsters.assign(x=bins.astype(int)).groupby(["x", "rarity"]).size()
+    got = counts.table.set_index(["x", "color"])["count"]
+    assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_histogram_of_a_category_and_of_level(monsters):
+    by_type = selectors.histogram_counts({"level_max": 5}, x="type")
+    expected = monsters[monsters["level"] <= 5]["type"].value_counts()
+    assert by_type.table.set_index("x")["count"].to_dict() == expected.to_dict()
+    assert by_type.axis.keys == ["Demonic", "Devilkin", "Dragon", "Elemental", "Fey", "Undead"]
+    by_level = selectors.histogram_counts({}, x="level")
+    assert by_level.table.set_index("x")["count"].to_dict() == monsters["level"].value_counts().to_dict()
+
+
+def test_density_counts_the_grid(monsters):
+    x_axis, y_axis, table = selectors.density_counts({}, x="health", y="rarity")
+    assert table["count"].sum() == len(monsters)
+    assert y_axis.keys == [f"Rank {k}" for k in range(6)]
+    assert set(table["x"]) <= set(x_axis.keys)
+
+
+def test_box_stats_match_pandas_quartiles(monsters):
+    stats = selectors.box_stats({}, y="sanity", x="type", color="rarity")
+    assert stats.sampled_from is None
+    got = stats.table.set_index(["x", "color"]).sort_index()
+    grouped = monsters.groupby(["type", "rarity"])["sanity"]
+    expected = grouped.quantile([0.25, 0.5, 0.75]).unstack().sort_index()
+    assert got["q1"].to_numpy() == pytest.approx(expected[0.25].to_numpy())
+    assert got["median"].to_numpy() == pytest.approx(expected[0.5].to_numpy())
+    assert got["q3"].to_numpy() == pytest.approx(expected[0.75].to_numpy())
+    assert got["count"].to_numpy().tolist() == grouped.size().sort_index().tolist()
+    assert got["max"].to_numpy() == pytest.approx(grouped.max().sort_index().to_numpy())
+
+
+def test_box_of_a_continuous_x_groups_it_in_bins(monsters):
+    stats = selectors.box_stats({}, y="energy", x="health")
+    assert stats.axis.is_binned
+    assert stats.table["count"].sum() == len(monsters)
+
+
+@POSTGRES
+def test_box_quartiles_of_many_rows_come_from_a_sample(monsters, monkeypatch):
+    monkeypatch.setattr(selectors, "EXACT_QUARTILE_ROWS", 100)
+    stats = selectors.box_stats({}, y="health", x="rarity")
+    assert stats.sampled_from == 100
+    assert stats.table["count"].sum() == len(monsters)  # counts stay exact
+    assert stats.table["q1"].notna().any()
+
+
+def test_box_needs_a_numeric_y():
+    with pytest.raises(ValueError, match="numeric y"):
+        selectors.box_stats({}, y="name", x="type")
+
+
+def test_unknown_fields_never_reach_sql():
+    with pytest.raises(ValueError, match="Unknown field"):
+        selectors.histogram_counts({}, x="health; DROP TABLE monsters_monster")
+    with pytest.raises(ValueError, match="Unknown field"):
+        selectors.sample_rows(selectors.matching({}), size=5, columns=("id", "password"))
+
+
+def test_profile_matches_pandas_describe(monsters):
+    profile = table_profile(selectors.raw_profile())
+    assert profile.rows == len(monsters)
+    columns = {column.name: column for column in profile.columns}
+    assert list(columns) == [
+        "name",
+        "type",
+        "level",
+        "rarity",
+        "damage",
+        "health",
+        "energy",
+        "sanity",
+        "created_at",
+    ]
+    for field in ("level", "health", "energy", "sanity"):
+        described = monsters[field].describe()
+        column = columns[field]
+        assert column.count == described["count"]
+        assert column.mean == pytest.approx(described["mean"])
+        assert column.std == pytest.approx(described["std"])
+        assert column.quartiles == pytest.approx([described["25%"], described["50%"], described["75%"]])
+        assert (column.minimum, column.maximum) == pytest.approx((described["min"], described["max"]))
+    assert columns["type"].distinct == monsters["type"].nunique()
+    assert columns["name"].top[0] == (
+        monsters["name"].value_counts().index[0],
+        monsters["name"].value_counts().iloc[0],
+    )
+    assert dict(profile.class_balance) == monsters["rarity"].value_counts().to_dict()
+    expected_corr = monsters[["level", "health", "energy", "sanity"]].corr()
+    assert profile.correlation.to_numpy() == pytest.approx(expected_corr.to_numpy())
+    if connection.vendor != "postgresql":
+        assert columns["health"].distinct == monsters["health"].nunique()
+
+
+def test_exact_quartiles_hold_when_values_sit_on_bin_edges():
+    """Values exactly on fractional bin edges (0.2, 0.4, ...) stay in the right bin."""
+    values = [round(0.2 * (i % 6), 1) + 1.0 for i in range(97)]
+    for value in values:
+        MonsterFactory(level=1, rank=0, damage="1d2", health=value, energy=value, sanity=value)
+    raw = selectors.raw_profile()
+    expected = pd.Series(values).quantile([0.25, 0.5, 0.75]).tolist()
+    assert raw.quartiles["health"] == pytest.approx(expected)
+
+
+def test_profile_of_an_empty_table():
+    profile = table_profile(selectors.raw_profile())
+    assert profile.rows == 0 and profile.columns == []

@@ -1,0 +1,164 @@
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from analytics.fields import CHART_FIELDS, KINDS
+from monsters.services import monsters_seed
+
+pytestmark = pytest.mark.django_db
+VIEW = reverse("analytics:view")
+FIGURE = reverse("analytics:figure")
+STATISTICS = reverse("analytics:statistics")
+
+
+@pytest.fixture
+def monsters():
+    monsters_seed(count=250, seed=4)
+
+
+def figure_of(response) -> dict:
+    return response.context["figure"]
+
+
+class TestView:
+    def test_bare_view_draws_the_default_scatter(self, client, monsters):
+        response = client.get(VIEW)
+        assert response.status_code == 200
+        figure = figure_of(response)
+        assert figure["data"][0]["type"] == "scattergl"
+        assert "Health against Level" in figure["layout"]["title"]["text"]
+        content = response.content.decode()
+        assert 'id="figure-data" type="application/json"' in content
+        assert re.search(r'<script src="/static/vendor/plotly\.min(\.\w+)?\.js" defer>', content)
+
+    @pytest.mark.parametrize("kind", KINDS)
+    def test_every_kind_draws(self, client, monsters, kind):
+        response = client.get(VIEW, {"kind": kind, "x": "type", "y": "sanity", "color": "rarity"})
+        assert response.status_code == 200
+        expected = {"scatter": "scattergl", "histogram": "bar", "box": "box", "density": "heatmap"}[kind]
+        assert {trace["type"] for trace in figure_of(response)["data"]} == {expected}
+
+    def test_filters_narrow_the_chart_and_link_to_these_rows(self, client, monsters):
+        response = client.get(
+            VIEW, {"kind": "histogram", "x": "level", "type": "Fey", "level_min": 3, "q": "faerie"}
+        )
+        assert response.status_code == 200
+        assert response.context["rows_url"] == "/data?type=Fey&q=faerie&level_min=3"
+        assert 'href="/data?type=Fey&amp;q=faerie&amp;level_min=3"' in response.content.decode()
+
+    def test_the_form_keeps_resource_ranges_from_the_url(self, client, monsters):
+        response = client.get(VIEW, {"health_min": 10, "health_max": 50})
+        content = response.content.decode()
+        assert '<input type="hidden" name="health_min" value="10">' in content
+        assert "health_min=10" in response.context["rows_url"]
+
+    @pytest.mark.parametrize(
+        ("params", "message"),
+        [
+            ({"x": "nope"}, "Unknown field nope. Allowed: " + ", ".join(CHART_FIELDS)),
+            ({"y": "password"}, "Unknown field password. Allowed:"),
+            ({"color": "health"}, "Unknown colour field health. Allowed: rarity, type, level."),
+            ({"kind": "pie"}, "Unknown chart kind pie. Allowed: scatter, histogram, box, density."),
+            (
+                {"kind": "box", "y": "name"},
+                "A box plot needs a numeric y axis: level, health, energy, sanity.",
+            ),
+            ({"rarity": "Rank 9"}, "Select a valid choice"),
+            ({"level_min": "abc"}, "Enter a whole number"),
+            ({"level_min": "7", "level_max": "2"}, "Must not be below the lower bound"),
+        ],
+    )
+    def test_bad_input_is_a_400_page_saying_what_is_allowed(self, client, monsters, params, message):
+        response = client.get(VIEW, params)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+
+    def test_without_data_the_page_says_how_to_seed(self, client):
+        response = client.get(VIEW)
+        assert response.status_code == 200
+        assert "There are no monsters yet" in response.content.decode()
+        assert "manage.py seed" in response.content.decode()
+
+    def test_no_matching_rows_still_draws(self, client, monsters):
+        response = client.get(VIEW, {"q": "no such monster"})
+        assert response.status_code == 200
+        assert "showing all 0 monsters" in figure_of(response)["layout"]["title"]["text"]
+
+
+class TestFigureJson:
+    def test_returns_the_figure_and_rows_link(self, client, monsters):
+        response = client.get(FIGURE, {"kind": "density", "x": "health", "y": "energy", "rarity": "Rank 1"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["figure"]["data"][0]["type"] == "heatmap"
+        assert body["rows_url"] == "/data?rarity=Rank+1"
+
+    def test_bad_input_is_a_400_naming_the_problem(self, client, monsters):
+        response = client.get(FIGURE, {"kind": "pie"})
+        assert response.status_code == 400
+        assert (
+            response.json()["message"] == "Unknown chart kind pie. Allowed: scatter, histogram, box, density."
+        )
+        assert "kind" in response.json()["errors"]
+
+    def test_only_get(self, client):
+        assert client.post(FIGURE).status_code == 405
+
+
+class TestCaching:
+    def test_charts_follow_the_data(self, client, monsters):
+        before = figure_of(client.get(VIEW, {"kind": "histogram", "x": "type"}))
+        monsters_seed(count=50, seed=1)
+        after = figure_of(client.get(VIEW, {"kind": "histogram", "x": "type"}))
+        total = lambda figure: sum(sum(trace["y"]) for trace in figure["data"])  # noqa: E731
+        assert (total(before), total(after)) == (250, 300)
+
+
+class TestStatistics:
+    def test_shows_every_column_and_the_figures(self, client, monsters):
+        response = client.get(STATISTICS)
+        assert response.status_code == 200
+        content = response.content.decode()
+        for column in (
+            "name",
+            "type",
+            "level",
+            "rarity",
+            "damage",
+            "health",
+            "energy",
+            "sanity",
+            "created_at",
+        ):
+            assert f'href="#column-{column}"' in content
+        for element in ("figure-balance", "figure-correlation", "figure-column-health", "figure-column-name"):
+            assert f'id="{element}" type="application/json"' in content
+        assert "250 monsters" in content
+
+    def test_is_cached_until_the_data_change(self, client, monsters, django_assert_max_num_queries):
+        client.get(STATISTICS)
+        with django_assert_max_num_queries(6) as queries:
+            assert client.get(STATISTICS).status_code == 200
+        sql = " ".join(query["sql"].upper() for query in queries.captured_queries)
+        assert "GROUP BY" not in sql and "COUNT(" not in sql  # only the data version is read
+        monsters_seed(count=10, seed=2)
+        assert client.get(STATISTICS).context["profile"].rows == 260
+
+    def test_without_data_the_page_says_how_to_seed(self, client):
+        content = client.get(STATISTICS).content.decode()
+        assert "There are no monsters yet" in content and "manage.py seed" in content
+
+
+def test_plotly_js_is_served_from_our_static_files_at_the_packages_version():
+    import plotly
+
+    path = finders.find("vendor/plotly.min.js")
+    assert path and path.endswith("plotly/package_data/plotly.min.js")
+    with open(path) as script:
+        head = script.read(400)
+    from plotly.offline import get_plotlyjs_version
+
+    assert f"v{get_plotlyjs_version()}" in head
+    assert plotly.__version__

@@ -1,0 +1,37 @@
+"""Database helpers shared by the apps."""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+
+
+class QueryTimedOut(Exception):
+    """The database gave up on a query after DATA_QUERY_TIMEOUT_MS."""
+
+
+@contextmanager
+def time_limited_queries(*, work_mem: str | None = None):
+    """Run the enclosed queries in one transaction under a statement_timeout.
+
+    PostgreSQL only; elsewhere the block runs unchanged.  A query cut short
+    raises QueryTimedOut, which pages turn into a message instead of hanging.
+    `work_mem` (e.g. "64MB") lets grouped aggregates hash in memory instead of
+    sorting on disk.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [str(settings.DATA_QUERY_TIMEOUT_MS)]
+                )
+                if work_mem:
+                    cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) == "57014":  # query_canceled
+            raise QueryTimedOut from exc
+        raise
