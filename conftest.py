@@ -20,3 +20,19 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def seeded_monsters(db):
+    """1,000 monsters from a fixed seed, the size `make run` starts with."""
+    from monsters.services import monsters_seed
+
+    monsters_seed(count=1_000, seed=42)
+
+
+@pytest.fixture
+def trained_version(seeded_monsters):
+    """The default model, trained on the seeded monsters and active."""
+    from ml.services import model_version_train
+
+    return model_version_train(seed=1)

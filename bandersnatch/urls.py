@@ -7,6 +7,7 @@ admin.site.site_title = "Bandersnatch admin"
 urlpatterns = [
     path("", include("monsters.urls")),
     path("", include("analytics.urls")),
+    path("", include("ml.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

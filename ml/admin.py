@@ -1,0 +1,32 @@
+from django.contrib import admin, messages
+
+from .models import ModelVersion
+from .services import model_version_activate
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "algorithm", "target", "n_train", "created_at", "created_by", "is_active"]
+    list_filter = ["algorithm", "target", "is_active"]
+    list_select_related = ["created_by"]
+    exclude = ["artifact", "detector"]
+    readonly_fields = [
+        field.name
+        for field in ModelVersion._meta.fields
+        if field.name not in ("artifact", "detector", "is_active")
+    ]
+    actions = ["activate"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).without_blobs()  # megabytes per row
+
+    def has_add_permission(self, request):
+        return False  # versions come from training, never from a form
+
+    @admin.action(permissions=["change"], description="Make the selected version the active one")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return
+        version = model_version_activate(version=queryset.get())
+        self.message_user(request, f"Model v{version.version} is now active.", messages.SUCCESS)

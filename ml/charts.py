@@ -1,0 +1,124 @@
+"""Figures of a model version: its card, and the answer to one prediction.
+
+Pure: numbers in, Plotly figures out, in the site's chart template.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.charts import COLORWAY, RARITY_COLORS
+
+
+def _colors(classes: list[str]) -> list[str]:
+    if all(name.startswith("Rank ") for name in classes):
+        return [RARITY_COLORS[int(name.split()[-1]) % len(RARITY_COLORS)] for name in classes]
+    return [COLORWAY[i % len(COLORWAY)] for i in range(len(classes))]
+
+
+def _small(figure: go.Figure, title: str, height: int = 320) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.01}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50}
+    )
+    return figure
+
+
+def probability_figure(probabilities: dict[str, float]) -> go.Figure:
+    classes = list(probabilities)
+    figure = go.Figure(
+        go.Bar(
+            x=classes,
+            y=[probabilities[name] for name in classes],
+            marker_color=_colors(classes),
+            text=[f"{probabilities[name]:.1%}" for name in classes],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "Probability"}, showlegend=False
+    )
+    return _small(figure, "Probability of each class")
+
+
+def confusion_figure(classes: list[str], matrix: list[list[int]]) -> go.Figure:
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=classes,
+            y=classes,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            showscale=False,
+        )
+    )
+    figure.update_layout(xaxis_title="Predicted", yaxis_title="True", yaxis={"autorange": "reversed"})
+    return _small(figure, "Confusion matrix (test rows)", height=360)
+
+
+def importance_figure(importances: dict[str, float]) -> go.Figure:
+    ordered = sorted(importances.items(), key=lambda item: item[1])
+    figure = go.Figure(
+        go.Bar(
+            x=[value for _, value in ordered],
+            y=[name for name, _ in ordered],
+            orientation="h",
+            marker_color=COLORWAY[0],
+            hovertemplate="%{y}: accuracy drops by %{x:.3f} when shuffled<extra></extra>",
+        )
+    )
+    figure.update_layout(xaxis_title="Accuracy lost when the field is shuffled")
+    return _small(figure, "Feature importance")
+
+
+def reliability_figure(calibration: dict) -> go.Figure:
+    """Mean confidence against accuracy per bin: honest confidences lie on the diagonal."""
+    bins = calibration["bins"]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                name="perfectly calibrated",
+                line={"dash": "dot", "color": "#9aa1b5"},
+                hoverinfo="skip",
+            ),  # fmt: skip
+            go.Scatter(
+                x=[b["confidence"] for b in bins],
+                y=[b["accuracy"] for b in bins],
+                mode="lines+markers",
+                name="this model",
+                marker={"size": [6 + min(18, b["count"] ** 0.5 / 3) for b in bins], "color": COLORWAY[1]},
+                customdata=[b["count"] for b in bins],
+                hovertemplate="confidence %{x:.2f}: right %{y:.1%} of %{customdata:,} times<extra></extra>",
+            ),
+        ]
+    )
+    figure.update_layout(
+        xaxis={"title": "Confidence", "range": [0, 1.02]},
+        yaxis={"title": "Accuracy", "range": [0, 1.02]},
+        legend={"x": 0.02, "y": 0.98},
+    )
+    return _small(figure, f"Reliability (calibration error {calibration['ece']:.3f})", height=360)
+
+
+def what_if_figure(curve: pd.DataFrame, field: str, value: float) -> go.Figure:
+    """Each class's probability as `field` varies (index), the other inputs held."""
+    classes = list(curve.columns)
+    figure = go.Figure(
+        [
+            go.Scatter(x=curve.index, y=curve[name], mode="lines", name=name, line={"color": color})
+            for name, color in zip(classes, _colors(classes), strict=True)
+        ]
+    )
+    figure.add_vline(x=value, line={"dash": "dot", "color": "#9aa1b5"})
+    figure.update_layout(
+        xaxis_title=field.capitalize(),
+        yaxis={"title": "Probability", "range": [0, 1.02], "tickformat": ".0%"},
+        hovermode="x unified",
+    )
+    return _small(figure, f"What if the {field} changed?", height=360)

@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .training import ALGORITHMS, TARGETS
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def without_blobs(self) -> "ModelVersionQuerySet":
+        """Everything but the pickled bytes (megabytes per row on large data)."""
+        return self.defer("artifact", "detector")
+
+
+class ModelVersion(models.Model):
+    """One training run: its settings, its measured quality, and the fitted pipeline itself.
+
+    The pipeline lives in the database (joblib bytes, checked by sha256), so
+    every web process and server sees the same versions without a shared disk.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    algorithm = models.CharField(max_length=40, choices=[(name, a.label) for name, a in ALGORITHMS.items()])
+    params = models.JSONField(default=dict)
+    features = models.JSONField()
+    target = models.CharField(max_length=20, choices=[(t, t) for t in TARGETS], default="rarity")
+    metrics = models.JSONField(default=dict)
+    n_train = models.PositiveIntegerField()
+    n_test = models.PositiveIntegerField()
+    seed = models.BigIntegerField(null=True, blank=True)
+    training_seconds = models.FloatField()
+    data_rows = models.PositiveIntegerField(help_text="Monsters in the table when it was trained.")
+    data_fingerprint = models.CharField(max_length=64, help_text="sha256 of the rows it saw.")
+    data_version = models.CharField(max_length=64, help_text="The monster data version it saw.")
+    python_version = models.CharField(max_length=20)
+    sklearn_version = models.CharField(max_length=20)
+    artifact = models.BinaryField(help_text="joblib bytes of the fitted pipeline.")
+    sha256 = models.CharField(max_length=64)
+    detector = models.BinaryField(
+        null=True, blank=True, help_text="joblib bytes of the in-distribution check."
+    )
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="model_version_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.get_algorithm_display()} ({self.accuracy:.2%})"
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.metrics.get("accuracy", 0.0))

@@ -1,0 +1,236 @@
+"""Training, the registry of versions, and predictions from the active one."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import platform
+import threading
+from functools import lru_cache
+
+import joblib
+import pandas as pd
+import sklearn
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from monsters.models import DataVersion, Monster
+from monsters.pagination import count_rows
+from monsters.services import monsters_frame
+
+from .machine import Machine
+from .models import ModelVersion
+from .training import (
+    DEFAULT_ALGORITHM,
+    DEFAULT_FEATURES,
+    DEFAULT_TARGET,
+    FEATURES,
+    TARGETS,
+    fit_and_score,
+    score,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class NoActiveModelVersion(Exception):
+    """No model version has been trained and activated yet."""
+
+
+class ArtifactTampered(Exception):
+    """A stored pipeline's bytes no longer match their sha256."""
+
+
+def _dump(estimator) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def _fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of the rows' contents, in order: the same data give the same print."""
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
+
+
+def model_version_train(
+    *,
+    algorithm: str = DEFAULT_ALGORITHM,
+    features=DEFAULT_FEATURES,
+    target: str = DEFAULT_TARGET,
+    params: dict | None = None,
+    seed: int | None = None,
+    test_size: float = 0.2,
+    activate: bool | None = None,
+    created_by=None,
+) -> ModelVersion:
+    """Train on every monster and store the result as the next ModelVersion.
+
+    activate=None activates it when no version is active, or when it beats the
+    active one on the new test rows (both scored on the same rows).  Slow work
+    happens before the transaction; ValidationError (one line) for bad input,
+    with nothing stored.
+    """
+    if target not in TARGETS:
+        raise ValidationError(f"Unknown target {target!r}; choose from {', '.join(TARGETS)}.")
+    data_version = DataVersion.current()
+    frame = monsters_frame(columns=[*FEATURES, *(t for t in TARGETS if t not in FEATURES)])
+    try:
+        result = fit_and_score(
+            frame, algorithm=algorithm, features=features, target=target, params=params,
+            test_size=test_size, random_state=seed,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    artifact = _dump(result.pipeline)
+    fields = {
+        "algorithm": algorithm,
+        "params": result.params,
+        "features": list(dict.fromkeys(features)),
+        "target": target,
+        "metrics": result.metrics,
+        "n_train": result.n_train,
+        "n_test": result.n_test,
+        "seed": seed,
+        "training_seconds": result.seconds,
+        "data_rows": len(frame),
+        "data_fingerprint": _fingerprint(frame),
+        "data_version": data_version,
+        "python_version": platform.python_version(),
+        "sklearn_version": sklearn.__version__,
+        "artifact": artifact,
+        "sha256": hashlib.sha256(artifact).hexdigest(),
+        "detector": _dump(result.detector) if result.detector is not None else None,
+        "created_by": created_by,
+    }
+    if activate is None:
+        activate = _beats_active(result)
+    for attempt in range(3):  # another training may take the same number meanwhile
+        try:
+            with transaction.atomic():
+                number = (ModelVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+                if activate:
+                    ModelVersion.objects.filter(is_active=True).update(is_active=False)
+                version = ModelVersion.objects.create(version=number, is_active=activate, **fields)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    logger.info(
+        "Trained model v%d (%s, accuracy %.4f, %d rows, %.1f s, active: %s)",
+        version.version, algorithm, version.accuracy, len(frame), result.seconds, activate,
+    )  # fmt: skip
+    return version
+
+
+def _beats_active(result) -> bool:
+    """True when nothing is active, or the new pipeline is more accurate on its test rows."""
+    active = ModelVersion.objects.filter(is_active=True).first()
+    if active is None:
+        return True
+    try:
+        machine = machine_for(active)
+    except ArtifactTampered:
+        return True
+    test = result.test_frame
+    if machine.target not in test or not set(machine.features) <= set(test.columns):
+        return result.metrics["accuracy"] > active.accuracy
+    active_accuracy = score(machine.pipeline, test, test[machine.target].astype(str))["accuracy"]
+    return result.metrics["accuracy"] > active_accuracy
+
+
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make `version` the one active version (the database allows only one)."""
+    with transaction.atomic():
+        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+    logger.info("Activated model v%d", version.version)
+    return version
+
+
+# Loading --------------------------------------------------------------------
+
+
+def machine_for(version: ModelVersion) -> Machine:
+    """The version's Machine, loaded once per process (keyed by id and sha256)."""
+    return _load(version.pk, version.sha256)
+
+
+@lru_cache(maxsize=8)
+def _load(pk: int, sha256: str) -> Machine:
+    version = ModelVersion.objects.get(pk=pk)
+    artifact = bytes(version.artifact)
+    if hashlib.sha256(artifact).hexdigest() != sha256 or version.sha256 != sha256:
+        raise ArtifactTampered(f"Model v{version.version}'s stored pipeline does not match its sha256.")
+    detector = joblib.load(io.BytesIO(bytes(version.detector))) if version.detector else None
+    logger.info("Loaded model v%d into this process", version.version)
+    return Machine(
+        pipeline=joblib.load(io.BytesIO(artifact)),
+        features=list(version.features),
+        target=version.target,
+        algorithm=version.algorithm,
+        version=version.version,
+        trained_at=version.created_at,
+        detector=detector,
+    )
+
+
+_active_lock = threading.Lock()
+
+
+def active_version() -> ModelVersion:
+    version = ModelVersion.objects.without_blobs().filter(is_active=True).first()
+    if version is None:
+        raise NoActiveModelVersion("No model has been trained yet.")
+    return version
+
+
+def active_machine() -> Machine:
+    """The active version's Machine; one small query, a reload only after a change."""
+    row = ModelVersion.objects.filter(is_active=True).values_list("pk", "sha256").first()
+    if row is None:
+        raise NoActiveModelVersion("No model has been trained yet.")
+    with _active_lock:
+        return _load(*row)
+
+
+# Predicting -----------------------------------------------------------------
+
+
+def rarity_predict(records: list[dict], *, machine: Machine | None = None) -> list[dict]:
+    """Predictions for raw records (dicts of the machine's features), one dict each.
+
+    Each answer: prediction, confidence, probabilities per class, model_version
+    and in_distribution (False for inputs unlike the training monsters).
+    """
+    machine = machine or active_machine()
+    rows = pd.DataFrame.from_records(records, columns=machine.features)
+    probabilities = machine.probabilities(rows)
+    usual = machine.in_distribution(rows)
+    classes = machine.classes
+    answers = []
+    for row_probabilities, in_distribution in zip(probabilities, usual, strict=True):
+        best = int(row_probabilities.argmax())
+        answers.append(
+            {
+                "prediction": classes[best],
+                "confidence": float(row_probabilities[best]),
+                "probabilities": {name: float(p) for name, p in zip(classes, row_probabilities, strict=True)},
+                "model_version": machine.version,
+                "in_distribution": bool(in_distribution),
+            }
+        )
+    return answers
+
+
+def data_changes_since(version: ModelVersion) -> dict:
+    """How the monster table moved since `version` was trained: rows added, and whether it changed."""
+    now = count_rows(Monster.objects.all())
+    return {
+        "new_rows": now.value - version.data_rows,
+        "is_estimate": now.is_estimate,
+        "changed": DataVersion.current() != version.data_version,
+    }

@@ -1,0 +1,125 @@
+import hashlib
+import io
+
+import joblib
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from ml import services
+from ml.models import ModelVersion
+from ml.services import (
+    ArtifactTampered,
+    NoActiveModelVersion,
+    active_machine,
+    data_changes_since,
+    model_version_activate,
+    model_version_train,
+    rarity_predict,
+)
+from monsters.services import monsters_seed
+
+pytestmark = pytest.mark.django_db
+MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+
+
+def test_training_stores_a_complete_version(trained_version, django_user_model):
+    version = ModelVersion.objects.get()
+    assert version == trained_version and version.version == 1 and version.is_active
+    assert version.algorithm == "logistic_regression" and version.target == "rarity"
+    assert version.features == ["level", "health", "energy", "sanity"]
+    assert version.params == {"C": 1e4, "max_iter": 5000}
+    assert (version.n_train, version.n_test, version.data_rows) == (800, 200, 1000)
+    assert version.metrics["accuracy"] > 0.97
+    assert set(version.metrics["per_class"]["Rank 0"]) == {"precision", "recall", "support"}
+    assert len(version.metrics["confusion_matrix"]) == 6
+    assert version.sha256 == hashlib.sha256(bytes(version.artifact)).hexdigest()
+    assert version.python_version.count(".") == 2 and version.sklearn_version
+    assert len(version.data_fingerprint) == 64 and version.training_seconds > 0
+    pipeline = joblib.load(io.BytesIO(bytes(version.artifact)))
+    assert pipeline.predict(__import__("pandas").DataFrame([MONSTER]))[0] == "Rank 1"
+
+
+def test_the_same_data_and_seed_give_the_same_version(trained_version):
+    again = model_version_train(seed=1, activate=False)
+    assert again.metrics == trained_version.metrics
+    assert again.data_fingerprint == trained_version.data_fingerprint
+    assert again.version == 2
+
+
+def test_a_new_version_is_activated_only_when_better(trained_version):
+    worse = model_version_train(algorithm="k_nearest_neighbours", params={"n_neighbors": 200}, seed=1)
+    assert not worse.is_active
+    assert ModelVersion.objects.get(is_active=True) == trained_version
+    forced = model_version_train(algorithm="k_nearest_neighbours", seed=1, activate=True)
+    assert forced.is_active
+    assert ModelVersion.objects.filter(is_active=True).count() == 1
+    better = model_version_train(seed=1)  # beats the active kNN on the same test rows
+    assert better.is_active
+
+
+def test_the_database_allows_one_active_version(trained_version):
+    model_version_train(seed=2, activate=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelVersion.objects.update(is_active=True)
+
+
+def test_activating_a_version_deactivates_the_others(trained_version):
+    other = model_version_train(seed=2, activate=False)
+    model_version_activate(version=other)
+    assert list(ModelVersion.objects.filter(is_active=True)) == [other]
+
+
+def test_bad_input_stores_nothing(seeded_monsters):
+    with pytest.raises(ValidationError, match="Unknown algorithm"):
+        model_version_train(algorithm="nope")
+    with pytest.raises(ValidationError, match="Unknown target"):
+        model_version_train(target="name")
+    assert not ModelVersion.objects.exists()
+
+
+def test_too_few_monsters_stores_nothing(db):
+    monsters_seed(count=30, seed=1)
+    with pytest.raises(ValidationError, match="Need at least 50 monsters to train, found 30."):
+        model_version_train()
+    assert not ModelVersion.objects.exists()
+
+
+def test_the_loaded_model_is_cached_until_the_active_version_changes(trained_version, monkeypatch):
+    services._load.cache_clear()
+    loads = []
+    real_load = joblib.load
+    monkeypatch.setattr(services.joblib, "load", lambda f: loads.append(1) or real_load(f))
+    first = active_machine()
+    assert active_machine() is first and len(loads) == 2  # the pipeline and its detector, once
+    other = model_version_train(seed=3, activate=True)
+    assert active_machine().version == other.version
+    assert len(loads) == 4
+
+
+def test_a_tampered_artifact_is_never_loaded(trained_version):
+    services._load.cache_clear()
+    ModelVersion.objects.filter(pk=trained_version.pk).update(artifact=b"not what was stored")
+    with pytest.raises(ArtifactTampered):
+        active_machine()
+
+
+def test_no_active_version(db):
+    with pytest.raises(NoActiveModelVersion):
+        active_machine()
+
+
+def test_predictions_carry_probabilities_version_and_distribution_check(trained_version):
+    usual, absurd = rarity_predict([MONSTER, {"level": 1, "health": 900, "energy": 3, "sanity": 2}])
+    assert usual["prediction"] == "Rank 1" and usual["in_distribution"]
+    assert usual["confidence"] == max(usual["probabilities"].values())
+    assert sum(usual["probabilities"].values()) == pytest.approx(1)
+    assert list(usual["probabilities"]) == [f"Rank {k}" for k in range(6)]
+    assert usual["model_version"] == 1
+    assert not absurd["in_distribution"]
+
+
+def test_data_changes_since_training(trained_version):
+    assert data_changes_since(trained_version) == {"new_rows": 0, "is_estimate": False, "changed": False}
+    monsters_seed(count=25, seed=9)
+    assert data_changes_since(trained_version) == {"new_rows": 25, "is_estimate": False, "changed": True}

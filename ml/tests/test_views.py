@@ -1,0 +1,121 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from ml.services import model_version_train
+
+pytestmark = pytest.mark.django_db
+PREDICT = reverse("ml:predict")
+MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+
+
+class TestPredictPage:
+    def test_without_a_model_it_says_how_to_train_one(self, client):
+        response = client.get(PREDICT)
+        assert response.status_code == 200
+        assert "No model has been trained yet" in response.content.decode()
+        assert "manage.py train" in response.content.decode()
+
+    def test_first_visit_is_prefilled_with_a_random_monster_and_its_prediction(self, client, trained_version):
+        response = client.get(PREDICT)
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert 1 <= form.initial["level"] <= 20 and form.initial["health"] > 0
+        assert response.context["answer"]["prediction"].startswith("Rank ")
+
+    def test_shows_the_prediction_confidence_and_probabilities(self, client, trained_version):
+        response = client.get(PREDICT, MONSTER)
+        content = response.content.decode()
+        assert response.context["answer"]["prediction"] == "Rank 1"
+        assert re.search(r"\d+\.\d% confident", content)
+        for element in (
+            "figure-probabilities",
+            "figure-what-if",
+            "figure-confusion",
+            "figure-importance",
+            "figure-reliability",
+        ):
+            assert f'id="{element}" type="application/json"' in content
+        assert "unlike any monster" not in content
+
+    def test_absurd_stats_are_flagged(self, client, trained_version):
+        response = client.get(PREDICT, {"level": 1, "health": 900, "energy": 3, "sanity": 2})
+        assert response.status_code == 200
+        assert "unlike any monster the model learned from" in response.content.decode()
+
+    @pytest.mark.parametrize(
+        ("params", "field", "message"),
+        [
+            ({**MONSTER, "level": "abc"}, "level", "Enter a whole number."),
+            ({**MONSTER, "level": "0"}, "level", "greater than or equal to 1"),
+            ({**MONSTER, "level": "21"}, "level", "less than or equal to 20"),
+            ({**MONSTER, "health": "-3"}, "health", "greater than or equal to 0"),
+            ({**MONSTER, "energy": "nan"}, "energy", "Enter a number."),
+            ({**MONSTER, "sanity": "inf"}, "sanity", "Enter a number."),
+            ({"level": "5"}, "health", "This field is required."),
+        ],
+    )
+    def test_bad_input_shows_field_errors(self, client, trained_version, params, field, message):
+        response = client.get(PREDICT, params)
+        assert response.status_code == 400
+        assert message in response.context["form"].errors[field][0]
+        assert message in response.content.decode()
+
+    def test_what_if_can_vary_each_field(self, client, trained_version):
+        response = client.get(PREDICT, {**MONSTER, "vary": "health"})
+        figure = response.context["figures"]["figure-what-if"]
+        assert "health" in figure["layout"]["title"]["text"]
+        assert client.get(PREDICT, {**MONSTER, "vary": "nope"}).context["vary"] == "level"
+
+    def test_the_card_shows_new_monsters_since_training(self, client, trained_version):
+        from monsters.services import monsters_seed
+
+        monsters_seed(count=40, seed=2)
+        assert "+40 monsters" in client.get(PREDICT, MONSTER).content.decode()
+
+    def test_a_model_with_type_asks_for_type(self, client, seeded_monsters):
+        model_version_train(features=["level", "health", "type"], seed=1)
+        response = client.get(PREDICT, {"level": 5, "health": 30, "type": "Fey"})
+        assert response.status_code == 200
+        assert set(response.context["form"].fields) == {"level", "health", "type"}
+        assert client.get(PREDICT, {"level": 5, "health": 30, "type": "Robot"}).status_code == 400
+
+
+class TestVersions:
+    def test_list_detail_and_compare(self, client, trained_version):
+        model_version_train(algorithm="random_forest", params={"n_estimators": 20}, seed=1, activate=False)
+        listing = client.get(reverse("ml:versions")).content.decode()
+        assert "v1" in listing and "v2" in listing and "Random forest" in listing
+        detail = client.get(reverse("ml:version", args=[2]))
+        assert detail.status_code == 200 and "Model version 2" in detail.content.decode()
+        compare = client.get(reverse("ml:compare"), {"a": 1, "b": 2})
+        assert compare.status_code == 200
+        rows = {label: (a, b) for label, a, b in compare.context["rows"]}
+        assert rows["Algorithm"] == ("Logistic regression", "Random forest")
+        assert rows["param n_estimators"] == ("—", "20")
+
+    def test_unknown_versions(self, client, trained_version):
+        assert client.get(reverse("ml:version", args=[99])).status_code == 404
+        assert client.get(reverse("ml:compare"), {"a": 1, "b": 99}).status_code == 404
+        assert client.get(reverse("ml:compare"), {"a": "x"}).status_code == 400
+
+    def test_empty_list(self, client):
+        assert "No model has been trained yet" in client.get(reverse("ml:versions")).content.decode()
+
+
+class TestAdmin:
+    def test_staff_activate_one_version_from_the_admin(self, client, trained_version, django_user_model):
+        other = model_version_train(seed=5, activate=False)
+        staff = django_user_model.objects.create_superuser("admin", password="pw-for-tests-1")
+        client.force_login(staff)
+        url = reverse("admin:ml_modelversion_changelist")
+        assert client.get(url).status_code == 200
+        response = client.post(url, {"action": "activate", "_selected_action": [other.pk]}, follow=True)
+        assert "Model v2 is now active." in response.content.decode()
+        other.refresh_from_db()
+        assert other.is_active
+        response = client.post(
+            url, {"action": "activate", "_selected_action": [other.pk, trained_version.pk]}, follow=True
+        )
+        assert "Select exactly one version." in response.content.decode()

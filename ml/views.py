@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from analytics.charts import as_dict
+
+from . import charts
+from .forms import PredictionForm
+from .models import ModelVersion
+from .services import (
+    ArtifactTampered,
+    NoActiveModelVersion,
+    active_version,
+    data_changes_since,
+    machine_for,
+    rarity_predict,
+)
+
+WHAT_IF_FIELDS = ("level", "health", "energy", "sanity")
+
+
+def _card(version: ModelVersion) -> dict:
+    """The model card's figures and facts for `version`."""
+    metrics = version.metrics
+    return {
+        "version": version,
+        "changes": data_changes_since(version),
+        "figures": {
+            "figure-confusion": as_dict(
+                charts.confusion_figure(metrics["classes"], metrics["confusion_matrix"])
+            ),
+            "figure-importance": as_dict(charts.importance_figure(metrics["feature_importance"])),
+            "figure-reliability": as_dict(charts.reliability_figure(metrics["calibration"])),
+        },
+    }
+
+
+@require_GET
+def predict(request: HttpRequest) -> HttpResponse:
+    try:
+        version = active_version()
+        machine = machine_for(version)
+    except NoActiveModelVersion:
+        return render(request, "ml/predict.html", {"no_model": True})
+    except ArtifactTampered as exc:
+        return render(request, "ml/predict.html", {"tampered": str(exc)}, status=503)
+    asked = any(name in request.GET for name in machine.features)
+    if asked:
+        form = PredictionForm(request.GET, features=machine.features)
+    else:
+        form = PredictionForm(initial=PredictionForm.random_initial(), features=machine.features)
+    context = {"form": form, **_card(version)}
+    if asked and not form.is_valid():
+        return render(request, "ml/predict.html", context, status=400)
+    stats = form.cleaned_data if asked else {name: form.initial[name] for name in machine.features}
+    answer = rarity_predict([stats], machine=machine)[0]
+    context["figures"]["figure-probabilities"] = as_dict(charts.probability_figure(answer["probabilities"]))
+    what_if_fields = [field for field in WHAT_IF_FIELDS if field in machine.features]
+    vary = request.GET.get("vary", "level")
+    if what_if_fields:
+        vary = vary if vary in what_if_fields else what_if_fields[0]
+        curve = machine.what_if(stats, vary, _what_if_values(vary, stats))
+        context["figures"]["figure-what-if"] = as_dict(charts.what_if_figure(curve, vary, stats[vary]))
+    context.update(
+        answer=answer,
+        confidence=f"{answer['confidence']:.1%}",
+        stats=stats,
+        vary=vary,
+        what_if_fields=what_if_fields,
+        # Where a monster of this level keeps its resources (rank 0 to rank 5).
+        typical=(2 * stats["level"] - 1, 12 * stats["level"] + 6) if "level" in stats else None,
+    )
+    return render(request, "ml/predict.html", context)
+
+
+def _what_if_values(field: str, stats: dict) -> list:
+    if field == "level":
+        return list(range(1, 21))
+    top = max(260.0, float(stats[field]) * 1.2)
+    return [round(top * i / 100, 2) for i in range(101)]
+
+
+@require_GET
+def version_list(request: HttpRequest) -> HttpResponse:
+    versions = ModelVersion.objects.without_blobs().select_related("created_by")
+    return render(request, "ml/versions.html", {"versions": versions})
+
+
+@require_GET
+def version_detail(request: HttpRequest, number: int) -> HttpResponse:
+    version = get_object_or_404(
+        ModelVersion.objects.without_blobs().select_related("created_by"), version=number
+    )
+    return render(request, "ml/version.html", _card(version))
+
+
+@require_GET
+def version_compare(request: HttpRequest) -> HttpResponse:
+    numbers = []
+    for key in ("a", "b"):
+        value = request.GET.get(key, "")
+        if not value.isascii() or not value.isdigit():
+            return render(
+                request, "ml/compare.html", {"error": "Choose two versions to compare (a and b)."}, status=400
+            )
+        numbers.append(int(value))
+    versions = {v.version: v for v in ModelVersion.objects.without_blobs().filter(version__in=numbers)}
+    missing = [n for n in numbers if n not in versions]
+    if missing:
+        raise Http404(f"No model version {missing[0]}.")
+    cards = [_card(versions[n]) for n in numbers]
+    return render(
+        request,
+        "ml/compare.html",
+        {"cards": cards, "rows": _comparison_rows(*[versions[n] for n in numbers])},
+    )
+
+
+def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, str]]:
+    def percent(value):
+        return f"{value:.2%}"
+
+    rows = [
+        ("Algorithm", a.get_algorithm_display(), b.get_algorithm_display()),
+        ("Features", ", ".join(a.features), ", ".join(b.features)),
+        ("Target", a.target, b.target),
+        ("Training rows", f"{a.n_train:,}", f"{b.n_train:,}"),
+        ("Test rows", f"{a.n_test:,}", f"{b.n_test:,}"),
+        ("Accuracy", percent(a.metrics["accuracy"]), percent(b.metrics["accuracy"])),
+        ("Macro F1", f"{a.metrics['macro_f1']:.4f}", f"{b.metrics['macro_f1']:.4f}"),
+        ("Log loss", f"{a.metrics['log_loss']:.4f}", f"{b.metrics['log_loss']:.4f}"),
+        (
+            "Calibration error",
+            f"{a.metrics['calibration']['ece']:.4f}",
+            f"{b.metrics['calibration']['ece']:.4f}",
+        ),
+        ("Training time", f"{a.training_seconds:.1f} s", f"{b.training_seconds:.1f} s"),
+        ("scikit-learn", a.sklearn_version, b.sklearn_version),
+        ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}"),
+    ]
+    for name in a.params.keys() | b.params.keys():
+        rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—"))))
+    return rows
