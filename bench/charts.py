@@ -16,14 +16,12 @@ VIEW_PAGES = [
 ]
 
 
-def bench_chart_pages(*, repeat: int) -> list[list[str]]:
-    """Each page computed from scratch: the cache is emptied before every request."""
+def bench_chart_pages(*, repeat: int) -> list:
+    """(label, PageResult) per page, each computed from scratch: the cache is emptied first."""
     from django.test import Client
 
     client = Client()
-    return [
-        measure_page(client, url, repeat=repeat, clear_cache=True).row(label) for label, url in VIEW_PAGES
-    ]
+    return [(label, measure_page(client, url, repeat=repeat, clear_cache=True)) for label, url in VIEW_PAGES]
 
 
 def bench_original_chart() -> dict:
@@ -46,11 +44,12 @@ def bench_original_chart() -> dict:
 
 def run(count: int, *, repeat: int, log) -> str:
     pages = bench_chart_pages(repeat=repeat)
-    for row in pages:
+    rows = [result.row(label) for label, result in pages]
+    for row in rows:
         log("   " + " | ".join(row))
     original = bench_original_chart()
     log(f"{count:,}: original chart {original['seconds']:.1f} s, {original['size'] / 1e6:.1f} MB")
-    scatter = pages[0]
+    scatter = pages[0][1]
     return "\n".join(
         [
             f"### {count:,} monsters",
@@ -61,12 +60,13 @@ def run(count: int, *, repeat: int, log) -> str:
             "",
             "| " + " | ".join(PAGE_HEADER) + " |",
             "|" + " --- |" * 2 + " ---: |" * 4,
-            *("| " + " | ".join(row) + " |" for row in pages),
+            *("| " + " | ".join(row) + " |" for row in rows),
             f"| original: a Plotly scatter of every row | | {original['seconds'] * 1000:,.0f} | | "
             f"{original['size'] / 1024:,.0f} | {original['gzip'] / 1024:,.0f} |",
             "",
-            f"Scatter against the original: {times(original['seconds'] * 1000 / float(scatter[2]))} faster, "
-            f"{times(original['size'] / (float(scatter[4]) * 1024))} smaller.",
+            f"Scatter against the original: "
+            f"{times(original['seconds'] * 1000 / scatter.server_median_ms)} faster, "
+            f"{times(original['size'] / scatter.size)} smaller.",
             "",
         ]
     )

@@ -72,11 +72,11 @@ def data_pages(count: int) -> list[tuple[str, str]]:
     ]
 
 
-def bench_data_pages(count: int, *, repeat: int) -> list[list[str]]:
+def bench_data_pages(count: int, *, repeat: int) -> list:
     from django.test import Client
 
     client = Client()
-    return [measure_page(client, url, repeat=repeat).row(label) for label, url in data_pages(count)]
+    return [(label, measure_page(client, url, repeat=repeat)) for label, url in data_pages(count)]
 
 
 def bench_original_data_page() -> dict:
@@ -104,12 +104,13 @@ def run(count: int, *, repeat: int, log) -> str:
     seeding = bench_seeding(count, repeat=seed_runs)
     log(f"{count:,}: seeding best {seeding['best_s']:.2f} s")
     pages = bench_data_pages(count, repeat=repeat)
-    for row in pages:
+    rows = [result.row(label) for label, result in pages]
+    for row in rows:
         log("   " + " | ".join(row))
     original = bench_original_data_page()
     log(f"{count:,}: original /data {original['seconds']:.1f} s, {mb(original['size'])}")
     extrapolated = count / original_rate
-    first_page_ms = float(pages[0][2])
+    first = pages[0][1]
     return "\n".join(
         [
             f"### {count:,} monsters",
@@ -127,12 +128,13 @@ def run(count: int, *, repeat: int, log) -> str:
             "",
             "| " + " | ".join(PAGE_HEADER) + " |",
             "|" + " --- |" * 2 + " ---: |" * 4,
-            *("| " + " | ".join(row) + " |" for row in pages),
+            *("| " + " | ".join(row) + " |" for row in rows),
             f"| original: every row with `DataFrame.to_html()` | | {original['seconds'] * 1000:,.0f} | | "
             f"{original['size'] / 1024:,.0f} | {original['gzip'] / 1024:,.0f} |",
             "",
-            f"First page against the original: {times(original['seconds'] * 1000 / first_page_ms)} faster, "
-            f"{times(original['size'] / (float(pages[0][4]) * 1024))} smaller.",
+            f"First page against the original: "
+            f"{times(original['seconds'] * 1000 / first.server_median_ms)} faster, "
+            f"{times(original['size'] / first.size)} smaller.",
             "",
         ]
     )
