@@ -36,3 +36,15 @@ def trained_version(seeded_monsters):
     from ml.services import model_version_train
 
     return model_version_train(seed=1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model_caches():
+    """Per-process model caches must not carry one test's versions into the next."""
+    from ml import services
+
+    services.forget_active_version()
+    services._load.cache_clear()
+    yield
+    services.forget_active_version()
+    services._load.cache_clear()

@@ -1,11 +1,11 @@
-"""How long each request took, for the page footer and the benchmarks."""
+"""Request timing for the footer and benchmarks; JSON errors for the API."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class ServerTimingMiddleware:
@@ -19,4 +19,28 @@ class ServerTimingMiddleware:
         response = self.get_response(request)
         elapsed_ms = (time.perf_counter() - request.started_at) * 1000
         response["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+        return response
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/, every error is JSON {"message": ...}, Django's own 404, 405 and 500 too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            message = {
+                404: "No such endpoint.",
+                405: f"Method {request.method} is not allowed here; use {response.get('Allow', 'another')}.",
+            }.get(response.status_code, f"{response.reason_phrase}.")
+            json_response = JsonResponse({"message": message}, status=response.status_code)
+            if "Allow" in response:
+                json_response["Allow"] = response["Allow"]
+            return json_response
         return response

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs' Swagger UI from our own static files
     "monsters",
     "analytics",
     "ml",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "bandersnatch.middleware.ServerTimingMiddleware",
+    "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",  # chart pages carry figure data
@@ -94,6 +96,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Longest time one query of a data or chart page may take before it gives up (ms).
 DATA_QUERY_TIMEOUT_MS = env.int("DATA_QUERY_TIMEOUT_MS", default=3000)
+
+# The prediction log: kept this many days (manage.py prune_predictions), and
+# written in background batches unless PREDICTION_LOG_SYNC (the tests).
+PREDICTION_LOG_RETENTION_DAYS = env.int("PREDICTION_LOG_RETENTION_DAYS", default=90)
+PREDICTION_LOG_SYNC = env.bool("PREDICTION_LOG_SYNC", default=False)
+# Largest JSON body the API reads (a 1,000-monster batch is about 80 KB).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .api import api
+
 admin.site.site_header = "Bandersnatch administration"
 admin.site.site_title = "Bandersnatch admin"
 
@@ -10,4 +12,5 @@ urlpatterns = [
     path("", include("ml.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
 ]

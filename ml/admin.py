@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 
-from .models import ModelVersion
+from monsters.pagination import EstimatedCountPaginator
+
+from .models import ModelVersion, PredictionLog
 from .services import model_version_activate
 
 
@@ -30,3 +32,26 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return
         version = model_version_activate(version=queryset.get())
         self.message_user(request, f"Model v{version.version} is now active.", messages.SUCCESS)
+
+
+@admin.register(PredictionLog)
+class PredictionLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "source",
+        "model_version",
+        "prediction",
+        "confidence",
+        "in_distribution",
+        "latency_ms",
+    ]
+    list_filter = ["source", "model_version", "prediction", "in_distribution"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a log is read, not edited

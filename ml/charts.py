@@ -122,3 +122,46 @@ def what_if_figure(curve: pd.DataFrame, field: str, value: float) -> go.Figure:
         hovermode="x unified",
     )
     return _small(figure, f"What if the {field} changed?", height=360)
+
+
+def predictions_per_day_figure(per_day: list[dict]) -> go.Figure:
+    days = [row["day"].isoformat() for row in per_day]
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=days,
+                y=[row["count"] - row["unusual"] for row in per_day],
+                name="like the training data",
+                marker_color=COLORWAY[0],
+            ),  # fmt: skip
+            go.Bar(
+                x=days,
+                y=[row["unusual"] for row in per_day],
+                name="unlike it (flagged)",
+                marker_color=COLORWAY[3],
+            ),
+        ]
+    )
+    figure.update_layout(barmode="stack", yaxis_title="Predictions", legend={"orientation": "h", "y": 1.1})
+    return _small(figure, "Predictions per day", height=340)
+
+
+def class_mix_figure(predicted: dict[str, int], training: dict[str, int]) -> go.Figure:
+    """Each class's share of recent predictions beside its share of the training rows."""
+    classes = sorted(set(predicted) | set(training))
+
+    def shares(counts: dict[str, int]) -> list[float]:
+        total = sum(counts.values()) or 1
+        return [counts.get(name, 0) / total for name in classes]
+
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=classes, y=shares(training), name="training rows (active version)", marker_color=COLORWAY[4]
+            ),
+            go.Bar(x=classes, y=shares(predicted), name="predictions", marker_color=COLORWAY[1]),
+        ]
+    )
+    figure.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": "Share"},
+                         legend={"orientation": "h", "y": 1.1})  # fmt: skip
+    return _small(figure, "Predicted class mix against the training mix", height=340)

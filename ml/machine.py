@@ -48,18 +48,21 @@ class Machine:
 
     def __call__(self, pred_basis: pd.DataFrame) -> tuple[str, float]:
         """The prediction and its confidence for the first row of `pred_basis`."""
-        probabilities = self.pipeline.predict_proba(pred_basis[self.features])[0]
+        probabilities = self.pipeline.predict_proba(pred_basis)[0]
         best = int(np.argmax(probabilities))
         return self.classes[best], float(probabilities[best])
 
-    def probabilities(self, rows: pd.DataFrame) -> np.ndarray:
-        """One row of class probabilities per input row, columns in `classes` order."""
-        return self.pipeline.predict_proba(rows[self.features])
+    def probabilities(self, rows) -> np.ndarray:
+        """Class probabilities per input row (columns in `classes` order).
 
-    def in_distribution(self, rows: pd.DataFrame) -> np.ndarray:
+        `rows`: a DataFrame of raw fields, or a dict of equal-length columns.
+        """
+        return self.pipeline.predict_proba(rows)
+
+    def in_distribution(self, rows) -> np.ndarray:
         """True where a row looks like the monsters the model learned from."""
         if self.detector is None:
-            return np.ones(len(rows), dtype=bool)
+            return np.ones(len(next(iter(rows.values())) if isinstance(rows, dict) else rows), dtype=bool)
         return self.detector.predict(rows) == 1
 
     def what_if(self, base: dict, field: str, values) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .training import ALGORITHMS, TARGETS
 
@@ -59,3 +60,28 @@ class ModelVersion(models.Model):
     @property
     def accuracy(self) -> float:
         return float(self.metrics.get("accuracy", 0.0))
+
+
+class PredictionLog(models.Model):
+    """One answered prediction: what was asked, what was said, by which version, how fast."""
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        PAGE = "page", "/model page"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=8, choices=Source)
+    model_version = models.PositiveIntegerField()
+    inputs = models.JSONField()
+    prediction = models.CharField(max_length=32)
+    confidence = models.FloatField()
+    probabilities = models.JSONField()
+    in_distribution = models.BooleanField()
+    latency_ms = models.FloatField(help_text="Time to answer the request this prediction was part of.")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_at"], name="prediction_log_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.prediction} ({self.confidence:.0%}) by v{self.model_version} via {self.source}"

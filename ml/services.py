@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
 import platform
 import threading
+import time
 from functools import lru_cache
 
 import joblib
+import numpy as np
 import pandas as pd
 import sklearn
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from monsters.models import DataVersion, Monster
 from monsters.pagination import count_rows
 from monsters.services import monsters_frame
 
 from .machine import Machine
-from .models import ModelVersion
+from .models import ModelVersion, PredictionLog
+from .prediction_log import writer
 from .training import (
     DEFAULT_ALGORITHM,
     DEFAULT_FEATURES,
@@ -118,6 +124,8 @@ def model_version_train(
         except IntegrityError:
             if attempt == 2:
                 raise
+    if activate:
+        forget_active_version()
     logger.info(
         "Trained model v%d (%s, accuracy %.4f, %d rows, %.1f s, active: %s)",
         version.version, algorithm, version.accuracy, len(frame), result.seconds, activate,
@@ -147,6 +155,7 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
         ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.is_active = True
+    forget_active_version()
     logger.info("Activated model v%d", version.version)
     return version
 
@@ -188,13 +197,31 @@ def active_version() -> ModelVersion:
     return version
 
 
+_active: dict = {"row": None, "checked": 0.0}
+ACTIVE_CHECK_SECONDS = 1.0  # how stale this process's idea of the active version may be
+
+
 def active_machine() -> Machine:
-    """The active version's Machine; one small query, a reload only after a change."""
-    row = ModelVersion.objects.filter(is_active=True).values_list("pk", "sha256").first()
+    """The active version's Machine, reloaded only after the active version changes.
+
+    Which version is active is asked of the database at most once a second per
+    process, so a busy server does not pay a query per prediction; another
+    process's activation is seen within that second.
+    """
+    with _active_lock:
+        now = time.monotonic()
+        if _active["row"] is None or now - _active["checked"] > ACTIVE_CHECK_SECONDS:
+            _active["row"] = ModelVersion.objects.filter(is_active=True).values_list("pk", "sha256").first()
+            _active["checked"] = now
+        row = _active["row"]
     if row is None:
         raise NoActiveModelVersion("No model has been trained yet.")
-    with _active_lock:
-        return _load(*row)
+    return _load(*row)
+
+
+def forget_active_version() -> None:
+    """Ask the database again on the next prediction (after an activation here)."""
+    _active["row"] = None
 
 
 # Predicting -----------------------------------------------------------------
@@ -207,7 +234,13 @@ def rarity_predict(records: list[dict], *, machine: Machine | None = None) -> li
     and in_distribution (False for inputs unlike the training monsters).
     """
     machine = machine or active_machine()
-    rows = pd.DataFrame.from_records(records, columns=machine.features)
+    if "type" in machine.features:  # its one-hot step needs a DataFrame
+        rows = pd.DataFrame.from_records(records, columns=machine.features)
+    else:  # columns as arrays: far cheaper than a DataFrame for a few rows
+        rows = {
+            feature: np.array([record[feature] for record in records], dtype=float)
+            for feature in machine.features
+        }
     probabilities = machine.probabilities(rows)
     usual = machine.in_distribution(rows)
     classes = machine.classes
@@ -224,6 +257,58 @@ def rarity_predict(records: list[dict], *, machine: Machine | None = None) -> li
             }
         )
     return answers
+
+
+def predictions_log(*, records: list[dict], answers: list[dict], source: str, latency_ms: float) -> None:
+    """Queue one log entry per answered record; stored in batches off the request path."""
+    now = timezone.now()
+    writer.add(
+        [
+            PredictionLog(
+                created_at=now,
+                source=source,
+                model_version=answer["model_version"],
+                inputs=record,
+                prediction=answer["prediction"],
+                confidence=answer["confidence"],
+                probabilities=answer["probabilities"],
+                in_distribution=answer["in_distribution"],
+                latency_ms=latency_ms,
+            )
+            for record, answer in zip(records, answers, strict=True)
+        ]
+    )
+
+
+def predictions_prune(*, older_than_days: int) -> int:
+    """Delete log entries older than the given number of days; how many went."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted, _ = PredictionLog.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def prediction_monitoring(*, days: int = 30) -> dict:
+    """Predictions per day and the predicted class mix beside the active version's training mix."""
+    since = timezone.now() - dt.timedelta(days=days)
+    recent = PredictionLog.objects.filter(created_at__gte=since)
+    per_day = list(
+        recent.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(count=Count("pk"), unusual=Count("pk", filter=Q(in_distribution=False)))
+        .order_by("day")
+    )
+    predicted = dict(recent.values_list("prediction").annotate(count=Count("pk")).order_by())
+    training: dict[str, int] = {}
+    version = ModelVersion.objects.without_blobs().filter(is_active=True).first()
+    if version is not None:
+        training = {name: row["support"] for name, row in version.metrics.get("per_class", {}).items()}
+    return {
+        "days": days,
+        "per_day": per_day,
+        "predicted": predicted,
+        "training": training,
+        "version": version,
+    }
 
 
 def data_changes_since(version: ModelVersion) -> dict:

@@ -166,30 +166,47 @@ def clean_features(features) -> list[str]:
 def feature_steps(features: list[str]):
     """The steps that turn raw fields into model inputs.
 
-    Numeric fields are picked by name (itemgetter), the level negated so that
-    one row sort leaves it first (resources are never negative) and puts the
-    resources in order: [-level, smallest, middle, largest].  A small chain of
-    numpy functions is much faster per prediction than a ColumnTransformer;
-    with the categorical `type` one is needed anyway, for the one-hot encoding.
+    Numeric fields are picked by name and stacked into an array (itemgetter,
+    column_stack: a DataFrame or a plain dict of columns both work), the level
+    negated so that one row sort leaves it first (resources are never
+    negative) and puts the resources in order: [-level, smallest, middle,
+    largest].  These numpy steps cost far less per prediction than a
+    ColumnTransformer; with the categorical `type` one is needed anyway, for
+    the one-hot encoding.
     """
     numeric = [feature for feature in NUMERIC_FEATURES if feature in features]
-    steps = [FunctionTransformer(operator.itemgetter(numeric))]
+    if "type" in features:
+        return [
+            ColumnTransformer(
+                [
+                    *([("numbers", _after_selection(numeric), numeric)] if numeric else []),
+                    ("type", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["type"]),
+                ]
+            )
+        ]
+    return _numeric_steps(numeric)
+
+
+def _after_selection(numeric: list[str]):
+    """The numeric steps for columns a ColumnTransformer has picked already."""
+    steps = _numeric_steps(numeric)[2:]  # without the picking and stacking
+    return make_pipeline(*steps) if steps else "passthrough"
+
+
+def _numeric_steps(numeric: list[str]) -> list:
+    if len(numeric) == 1:
+        steps = [
+            FunctionTransformer(operator.itemgetter(numeric[0])),
+            FunctionTransformer(np.reshape, kw_args={"shape": (-1, 1)}),
+        ]
+    else:
+        steps = [FunctionTransformer(operator.itemgetter(*numeric)), FunctionTransformer(np.column_stack)]
     if "level" in numeric and len(numeric) > 1:
         signs = np.diag([-1.0 if feature == "level" else 1.0 for feature in numeric])
         steps.append(FunctionTransformer(np.dot, kw_args={"b": signs}))
     if sum(feature in RESOURCES for feature in numeric) > 1:
         steps.append(FunctionTransformer(np.sort, kw_args={"axis": 1}))
-    if "type" not in features:
-        return steps
-    numbers = make_pipeline(*steps[1:]) if len(steps) > 1 else "passthrough"
-    return [
-        ColumnTransformer(
-            [
-                *([("numbers", numbers, numeric)] if numeric else []),
-                ("type", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["type"]),
-            ]
-        )
-    ]
+    return steps
 
 
 def engineered_names(features: list[str]) -> list[str]:
@@ -236,11 +253,15 @@ class NeighbourCheck:
     def __init__(self, features: list[str]):
         self.features = [feature for feature in NUMERIC_FEATURES if feature in features]
 
-    def _standardised(self, frame: pd.DataFrame) -> np.ndarray:
-        return (frame[self.features].to_numpy(dtype=float) - self.mean_) / self.scale_
+    def _values(self, rows) -> np.ndarray:
+        """The numeric fields of a DataFrame or a dict of columns, as a float array."""
+        return np.column_stack([np.asarray(rows[feature], dtype=float) for feature in self.features])
+
+    def _standardised(self, rows) -> np.ndarray:
+        return (self._values(rows) - self.mean_) / self.scale_
 
     def fit(self, frame: pd.DataFrame) -> NeighbourCheck:
-        values = frame[self.features].to_numpy(dtype=float)
+        values = self._values(frame)
         self.mean_ = values.mean(axis=0)
         self.scale_ = np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
         points = self._standardised(frame)
@@ -249,9 +270,9 @@ class NeighbourCheck:
         self.threshold_ = float(np.quantile(nearest_other, self.QUANTILE) * self.DISTANCE_FACTOR)
         return self
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict(self, rows) -> np.ndarray:
         """1 for inputs like the training monsters, -1 for the unlike ones."""
-        distance = self.tree_.query(self._standardised(frame), k=1)[0][:, 0]
+        distance = self.tree_.query(self._standardised(rows), k=1)[0][:, 0]
         return np.where(distance <= self.threshold_, 1, -1)
 
 

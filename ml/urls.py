@@ -5,6 +5,7 @@ from . import views
 app_name = "ml"
 urlpatterns = [
     path("model", views.predict, name="predict"),
+    path("model/monitoring", views.monitoring, name="monitoring"),
     path("model/versions/", views.version_list, name="versions"),
     path("model/versions/compare", views.version_compare, name="compare"),
     path("model/versions/<int:number>/", views.version_detail, name="version"),

@@ -1,20 +1,25 @@
 from __future__ import annotations
 
+import time
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from analytics.charts import as_dict
+from bandersnatch.access import staff_required
 
 from . import charts
 from .forms import PredictionForm
-from .models import ModelVersion
+from .models import ModelVersion, PredictionLog
 from .services import (
     ArtifactTampered,
     NoActiveModelVersion,
     active_version,
     data_changes_since,
     machine_for,
+    prediction_monitoring,
+    predictions_log,
     rarity_predict,
 )
 
@@ -55,7 +60,13 @@ def predict(request: HttpRequest) -> HttpResponse:
     if asked and not form.is_valid():
         return render(request, "ml/predict.html", context, status=400)
     stats = form.cleaned_data if asked else {name: form.initial[name] for name in machine.features}
+    started = time.perf_counter()
     answer = rarity_predict([stats], machine=machine)[0]
+    if asked:  # what people ask is logged; the random monster shown on arrival is not
+        latency_ms = (time.perf_counter() - started) * 1000
+        predictions_log(
+            records=[stats], answers=[answer], source=PredictionLog.Source.PAGE, latency_ms=latency_ms
+        )
     context["figures"]["figure-probabilities"] = as_dict(charts.probability_figure(answer["probabilities"]))
     what_if_fields = [field for field in WHAT_IF_FIELDS if field in machine.features]
     vary = request.GET.get("vary", "level")
@@ -80,6 +91,18 @@ def _what_if_values(field: str, stats: dict) -> list:
         return list(range(1, 21))
     top = max(260.0, float(stats[field]) * 1.2)
     return [round(top * i / 100, 2) for i in range(101)]
+
+
+@staff_required
+@require_GET
+def monitoring(request: HttpRequest) -> HttpResponse:
+    summary = prediction_monitoring(days=30)
+    figures = {
+        "figure-per-day": as_dict(charts.predictions_per_day_figure(summary["per_day"])),
+        "figure-class-mix": as_dict(charts.class_mix_figure(summary["predicted"], summary["training"])),
+    }
+    total = sum(row["count"] for row in summary["per_day"])
+    return render(request, "ml/monitoring.html", {**summary, "figures": figures, "total": total})
 
 
 @require_GET

@@ -16,6 +16,7 @@ from .generator import RARITIES, generate_monsters
 from .models import DataVersion, Monster
 from .selectors import monster_table_page
 from .services import monsters_export_rows
+from .similarity import monsters_similar
 
 FIELD_LABELS = {
     "id": "#", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
@@ -65,7 +66,7 @@ def data(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     monster = get_object_or_404(Monster, pk=pk)
-    return render(request, "monsters/detail.html", {"monster": monster})
+    return render(request, "monsters/detail.html", {"monster": monster, "similar": monsters_similar(monster)})
 
 
 class _Echo:

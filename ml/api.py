@@ -1,0 +1,280 @@
+"""The JSON API of the models: health checks, model cards and predictions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from pydantic import ConfigDict, TypeAdapter
+from pydantic import ValidationError as SchemaError
+
+from monsters.generator import MAX_LEVEL, TYPES
+
+from .machine import Machine
+from .models import ModelVersion, PredictionLog
+from .services import (
+    ArtifactTampered,
+    NoActiveModelVersion,
+    active_machine,
+    machine_for,
+    predictions_log,
+    rarity_predict,
+)
+
+router = Router(tags=["models"])
+MAX_INSTANCES = 1_000
+MAX_RESOURCE = 1_000_000.0
+BOUNDS = {
+    "level": (1, MAX_LEVEL),
+    **{field: (0, int(MAX_RESOURCE)) for field in ("health", "energy", "sanity")},
+}
+
+
+class Error(Schema):
+    message: str
+
+
+class MonsterStats(Schema):
+    """One monster's raw fields; which are required depends on the model version's features."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Annotated[int, Field(strict=True, ge=1, le=MAX_LEVEL)] | None = None
+    health: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
+    energy: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
+    sanity: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
+    type: Literal[TYPES] | None = None
+
+
+class Instances(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[MonsterStats] = Field(min_length=1, max_length=MAX_INSTANCES)
+
+
+class Prediction(Schema):
+    prediction: str
+    confidence: float
+    probabilities: dict[str, float]
+    model_version: int
+    in_distribution: bool
+
+
+class Predictions(Schema):
+    predictions: list[Prediction]
+
+
+class ModelCard(Schema):
+    version: int
+    algorithm: str
+    params: dict
+    features: list[str]
+    target: str
+    metrics: dict
+    n_train: int
+    n_test: int
+    training_seconds: float
+    is_active: bool
+    created_at: dt.datetime
+    python_version: str
+    sklearn_version: str
+    sha256: str
+
+
+class Health(Schema):
+    status: str
+    database: str
+    model_version: int | None = None
+
+
+STATS = TypeAdapter(MonsterStats)
+PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/MonsterStats"},
+                        {"$ref": "#/components/schemas/Instances"},
+                    ]
+                },
+                "examples": {
+                    "one": {"value": {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}},
+                    "batch": {
+                        "value": {"instances": [{"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}]}
+                    },
+                },
+            }
+        },
+    }
+}
+
+
+# Health -----------------------------------------------------------------------
+
+
+@router.get("/live", response={200: Health}, summary="Liveness: the process answers (no database)")
+def live(request: HttpRequest):
+    return {"status": "alive", "database": "not checked"}
+
+
+@router.get("/health", response={200: Health, 503: Error}, summary="Readiness: database and active model")
+def health(request: HttpRequest):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return 503, {"message": "The database does not answer."}
+    try:
+        machine = active_machine()
+    except NoActiveModelVersion:
+        return 503, {"message": "No model is active: train one with manage.py train."}
+    except ArtifactTampered as exc:
+        return 503, {"message": str(exc)}
+    return {"status": "ok", "database": "ok", "model_version": machine.version}
+
+
+# Model versions -----------------------------------------------------------------
+
+
+def _version(number: int) -> ModelVersion:
+    version = ModelVersion.objects.without_blobs().filter(version=number).first()
+    if version is None:
+        raise HttpError(404, f"No model version {number}.")
+    return version
+
+
+@router.get("/models", response=list[ModelCard], summary="Every model version, newest first")
+def model_list(request: HttpRequest):
+    return list(ModelVersion.objects.without_blobs())
+
+
+@router.get("/models/{int:number}", response={200: ModelCard, 404: Error}, summary="One version's model card")
+def model_detail(request: HttpRequest, number: int):
+    return _version(number)
+
+
+@router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error})
+def model_health(request: HttpRequest, number: int):
+    """200 when the version can be loaded and used, 404 when there is no such version."""
+    version = _version(number)
+    try:
+        machine_for(version)
+    except ArtifactTampered as exc:
+        return 503, {"message": str(exc)}
+    return {"status": "ok", "database": "ok", "model_version": version.version}
+
+
+# Predictions --------------------------------------------------------------------
+
+
+@router.post(
+    "/predict",
+    response={200: Prediction | Predictions, 400: Error, 413: Error, 415: Error, 503: Error},
+    openapi_extra=PREDICT_BODY,
+    summary="Predict with the active model version",
+)
+def predict(request: HttpRequest):
+    """One monster's fields, or {"instances": [...]} with up to 1,000 of them."""
+    try:
+        machine = active_machine()
+    except NoActiveModelVersion:
+        return 503, {"message": "No model is active: train one with manage.py train."}
+    return _predict(request, machine)
+
+
+@router.post(
+    "/models/{int:number}/predict",
+    response={200: Prediction | Predictions, 400: Error, 404: Error, 413: Error, 415: Error},
+    openapi_extra=PREDICT_BODY,
+    summary="Predict with one model version",
+)
+def predict_with_version(request: HttpRequest, number: int):
+    return _predict(request, machine_for(_version(number)))
+
+
+def _predict(request: HttpRequest, machine: Machine):
+    started = time.perf_counter()
+    records, single = parse_records(request, machine.features)
+    answers = rarity_predict(records, machine=machine)
+    latency_ms = (time.perf_counter() - started) * 1000
+    predictions_log(records=records, answers=answers, source=PredictionLog.Source.API, latency_ms=latency_ms)
+    return answers[0] if single else {"predictions": answers}
+
+
+def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict], bool]:
+    """The records in a prediction body, checked against the version's features.
+
+    Raises HttpError naming the problem: 413 too big, 415 not JSON, 400 for a
+    body that is not valid JSON or a record that is not a valid monster.
+    """
+    content_type = request.content_type or ""
+    if content_type != "application/json":
+        raise HttpError(
+            415, f"Send JSON with Content-Type: application/json, not {content_type or 'nothing'}."
+        )
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.API_MAX_BODY_BYTES:
+        raise HttpError(413, f"The body is larger than {settings.API_MAX_BODY_BYTES:,} bytes.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HttpError(400, f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, 'The body must be a JSON object: one monster, or {"instances": [...]}.')
+    single = "instances" not in body
+    if single:
+        records = [body]
+    else:
+        extra = sorted(set(body) - {"instances"})
+        if extra:
+            raise HttpError(400, f"Unknown keys: {', '.join(map(repr, extra))}.")
+        records = body["instances"]
+        if not isinstance(records, list) or not 1 <= len(records) <= MAX_INSTANCES:
+            raise HttpError(400, f"instances must be a list of 1 to {MAX_INSTANCES:,} monsters.")
+    cleaned = []
+    for index, record in enumerate(records):
+        where = "" if single else f"instances[{index}]: "
+        if not isinstance(record, dict):
+            raise HttpError(400, f"{where}each monster must be a JSON object.")
+        try:
+            stats = STATS.validate_python(record).model_dump(exclude_none=True)
+        except SchemaError as exc:
+            raise HttpError(400, where + describe(exc)) from None
+        missing = [feature for feature in features if feature not in stats]
+        if missing:
+            raise HttpError(400, f"{where}Missing keys: {', '.join(map(repr, missing))}.")
+        cleaned.append({feature: stats[feature] for feature in features})
+    return cleaned, single
+
+
+def describe(error: SchemaError) -> str:
+    """Pydantic's errors as one line a client can act on."""
+    unknown = [repr(str(e["loc"][-1])) for e in error.errors() if e["type"] == "extra_forbidden"]
+    if unknown:
+        return f"Unknown keys: {', '.join(unknown)}."
+    messages = []
+    for e in error.errors():
+        field = ".".join(str(part) for part in e["loc"] if not isinstance(part, int) and part != "int")
+        kind, context = e["type"], e.get("ctx", {})
+        if kind in ("finite_number",):
+            messages.append(f"'{field}' must be a finite number")
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            low, high = BOUNDS[field]
+            messages.append(f"'{field}' must be between {low:,} and {high:,}, not {e['input']!r}")
+        elif kind == "literal_error":
+            messages.append(f"'{field}' must be one of {context.get('expected', '')}, not {e['input']!r}")
+        elif kind.startswith("int"):
+            messages.append(f"'{field}' must be a whole number, not {e['input']!r}")
+        elif kind.startswith("float"):
+            messages.append(f"'{field}' must be a number, not {e['input']!r}")
+        else:
+            messages.append(f"'{field}': {e['msg']}")
+    return "; ".join(dict.fromkeys(messages)) + "."

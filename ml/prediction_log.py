@@ -1,0 +1,69 @@
+"""The prediction log's writer: answers are queued and stored in batches off the request path.
+
+A request only appends to an in-process queue; a background thread writes
+the queue with one bulk INSERT per batch, every FLUSH_SECONDS or sooner when
+BATCH_SIZE entries wait.  At exit the queue is written out.  With
+PREDICTION_LOG_SYNC (the tests) entries are written at once instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection
+
+from .models import PredictionLog
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 1.0
+BATCH_SIZE = 1_000
+
+
+class PredictionLogWriter:
+    def __init__(self) -> None:
+        self._pending: list[PredictionLog] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, entries: list[PredictionLog]) -> None:
+        if settings.PREDICTION_LOG_SYNC:
+            PredictionLog.objects.bulk_create(entries)
+            return
+        with self._lock:
+            self._pending.extend(entries)
+            waiting = len(self._pending)
+            if self._thread is None or not self._thread.is_alive():
+                # Started lazily, so each forked server process gets its own.
+                self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+                self._thread.start()
+        if waiting >= BATCH_SIZE:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Write everything queued now; the number of entries written."""
+        with self._lock:
+            entries, self._pending = self._pending, []
+        if not entries:
+            return 0
+        connection.close_if_unusable_or_obsolete()  # this thread's connection may be stale
+        try:
+            PredictionLog.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        except Exception:  # a log must never take the server down; say what was lost
+            logger.exception("Could not store %d prediction log entries", len(entries))
+            return 0
+        return len(entries)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            self.flush()
+
+
+writer = PredictionLogWriter()
+atexit.register(writer.flush)

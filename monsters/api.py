@@ -1,0 +1,128 @@
+"""The JSON API of the monsters: the table with /data's filters, one monster, similar ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from bandersnatch.db import QueryTimedOut
+
+from .forms import DataPageForm
+from .models import Monster
+from .selectors import monster_table_page
+from .similarity import monsters_similar
+
+router = Router(tags=["monsters"])
+
+
+class Error(Schema):
+    message: str
+
+
+class MonsterOut(Schema):
+    id: int
+    name: str
+    type: str
+    level: int
+    rarity: str
+    damage: str
+    health: float
+    energy: float
+    sanity: float
+    created_at: dt.datetime
+
+
+class MonsterPage(Schema):
+    count: int
+    count_is_estimate: bool
+    page: int | None
+    results: list[MonsterOut]
+    next: str | None
+    previous: str | None
+
+
+class TableQuery(Schema):
+    """The parameters of /data, checked by the same form."""
+
+    sort: str = "id"
+    per_page: int = 50
+    page: str = "1"
+    after: str = ""
+    before: str = ""
+    type: str = ""
+    rarity: str = ""
+    level_min: int | None = None
+    level_max: int | None = None
+    health_min: float | None = None
+    health_max: float | None = None
+    energy_min: float | None = None
+    energy_max: float | None = None
+    sanity_min: float | None = None
+    sanity_max: float | None = None
+    q: str = ""
+
+
+def _link(request: HttpRequest, **changes) -> str:
+    params = request.GET.copy()
+    for key in ("after", "before"):
+        params.pop(key, None)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+@router.get("", response={200: MonsterPage, 400: Error, 503: Error}, summary="Monsters, filtered and paged")
+def monster_list(request: HttpRequest, query: Query[TableQuery]):
+    """Paged like /data: follow `next` and `previous` (keyset cursors) to walk the table."""
+    form = DataPageForm(request.GET)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise HttpError(400, f"{name}: {errors[0]}" if name != "__all__" else errors[0])
+    params = form.cleaned_data
+    try:
+        page = monster_table_page(
+            **form.filters(),
+            sort=params["sort"],
+            per_page=params["per_page"],
+            page=params["page"],
+            after=params["after"],
+            before=params["before"],
+        )
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    except QueryTimedOut:
+        return 503, {"message": "The query took too long; narrow the filters."}
+    return {
+        "count": page.count.value,
+        "count_is_estimate": page.count.is_estimate,
+        "page": page.number,
+        "results": page.monsters,
+        "next": _link(request, page=page.next_number, after=page.next_cursor) if page.next_cursor else None,
+        "previous": _link(request, page=page.previous_number, before=page.previous_cursor)
+        if page.previous_cursor
+        else None,
+    }
+
+
+@router.get("/{int:monster_id}", response={200: MonsterOut, 404: Error}, summary="One monster")
+def monster_detail(request: HttpRequest, monster_id: int):
+    return _monster(monster_id)
+
+
+@router.get("/{int:monster_id}/similar", response={200: list[MonsterOut], 404: Error})
+def monster_similar(request: HttpRequest, monster_id: int):
+    """The 5 monsters most like this one: nearest on the standardised level, health, energy and sanity."""
+    return monsters_similar(_monster(monster_id))
+
+
+def _monster(monster_id: int) -> Monster:
+    monster = Monster.objects.filter(pk=monster_id).first()
+    if monster is None:
+        raise HttpError(404, f"No monster {monster_id}.")
+    return monster
