@@ -171,6 +171,7 @@ class TableProfile:
     columns: list[ColumnProfile]
     class_balance: list[tuple[str, int]]  # rarity -> count, in rank order
     correlation: pd.DataFrame  # numeric columns by numeric columns
+    sampled_from: int | None = None  # resource quartiles and bins from a sample of this many rows
 
 
 TOP_VALUES = 30
@@ -242,8 +243,8 @@ def table_profile(raw) -> TableProfile:
                 nulls=0,
                 distinct=distinct,
                 distinct_is_estimate=estimated,
-                minimum=float(groups[f"min_{field}"].min()),
-                maximum=float(groups[f"max_{field}"].max()),
+                minimum=float(raw.bounds[field][0]),
+                maximum=float(raw.bounds[field][1]),
                 quartiles=raw.quartiles[field],
                 distribution=(edges, bin_counts),
             )
@@ -266,4 +267,4 @@ def table_profile(raw) -> TableProfile:
     )
     rarity = counts_of("rarity")
     balance = [(r, int(rarity.get(r, 0))) for r in CATEGORY_ORDER["rarity"]]
-    return TableProfile(rows, columns, balance, moments.correlation_matrix(NUMERIC))
+    return TableProfile(rows, columns, balance, moments.correlation_matrix(NUMERIC), raw.sampled_from)

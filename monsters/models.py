@@ -1,8 +1,8 @@
 import sys
 
 from django.db import connections, models
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat, Left, Length, Substr
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat, Length, Substr
 from django.db.models.lookups import Exact, In
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ DAMAGE_SUFFIXES = [f"{die}{f'+{bonus}' if bonus else ''}" for die in DICE for bo
 
 
 _LEVEL_D = Concat(Cast("level", CharField()), Value("d"))
+_DAMAGE_SUFFIX = Substr("damage", Length(_LEVEL_D) + 1)  # what follows "{level}d"
 
 
 class MonsterQuerySet(models.QuerySet):
@@ -114,8 +115,8 @@ class Monster(models.Model):
                 # "{level}d{die}" with an optional "+{bonus}", the level being the row's.
                 # Plain string functions: a regex costs three times as much per row
                 # when a million monsters are loaded.
-                condition=Q(Exact(Left("damage", Length(_LEVEL_D)), _LEVEL_D))
-                & Q(In(Substr("damage", Length(_LEVEL_D) + 1), DAMAGE_SUFFIXES)),
+                condition=Q(Exact(F("damage"), Concat(_LEVEL_D, _DAMAGE_SUFFIX)))
+                & Q(In(_DAMAGE_SUFFIX, DAMAGE_SUFFIXES)),
                 name="monster_damage_dice",
                 violation_error_message="Damage must be dice notation {level}d{die}[+bonus].",
             ),

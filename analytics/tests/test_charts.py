@@ -36,11 +36,15 @@ def test_chart_has_one_trace_per_target_value_with_every_field_in_the_hover(mons
     assert figure.layout.xaxis.title.text == "Level" and figure.layout.yaxis.title.text == "Health"
 
 
-def test_chart_uses_webgl_and_the_site_template(monsters):
+def test_chart_uses_webgl_and_leaves_the_template_to_the_page(monsters):
     figure = charts.chart(monsters, "energy", "sanity", "type")
     assert all(trace.type == "scattergl" for trace in figure.data)
-    assert charts.as_dict(figure)["layout"]["template"]["layout"]["paper_bgcolor"] == charts.SURFACE
+    assert "template" not in charts.as_dict(figure)["layout"]  # sent once per page instead
     assert figure.layout.dragmode == "select"
+
+
+def test_the_site_template_is_dark():
+    assert charts.template_dict()["layout"]["paper_bgcolor"] == charts.SURFACE
 
 
 def test_chart_coloured_by_a_number_is_one_trace_with_a_scale(monsters):

@@ -162,3 +162,10 @@ def test_plotly_js_is_served_from_our_static_files_at_the_packages_version():
 
     assert f"v{get_plotlyjs_version()}" in head
     assert plotly.__version__
+
+
+def test_a_chart_page_loads_plotly_and_the_site_template_once(client, monsters):
+    content = client.get(VIEW).content.decode()
+    assert content.count("vendor/plotly.min.js") == 1
+    assert content.count('id="plotly-template"') == 1
+    assert '"paper_bgcolor": "#171a23"' in content

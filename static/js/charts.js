@@ -14,8 +14,12 @@
     return JSON.parse(document.getElementById(element.dataset.figure).textContent);
   }
 
+  // The site's look, sent once per page rather than inside every figure.
+  var TEMPLATE = JSON.parse(document.getElementById("plotly-template").textContent);
+
   function draw(element, figure) {
-    return Plotly.react(element, figure.data, figure.layout, CONFIG);
+    var layout = Object.assign({}, figure.layout, { template: TEMPLATE });
+    return Plotly.react(element, figure.data, layout, CONFIG);
   }
 
   function queryOf(form) {

@@ -1,0 +1,26 @@
+import pytest
+from django.db import connection
+
+from bandersnatch.db import sorted_grouping
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting"),
+]
+
+
+def setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_hashagg")
+        return cursor.fetchone()[0]
+
+
+def test_sorted_grouping_turns_hashing_off_for_its_block_only():
+    """pytest-django runs each test in a transaction, as the pages run their queries."""
+    with sorted_grouping():
+        assert setting() == "off"
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN SELECT name, count(*) FROM monsters_monster GROUP BY name")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "HashAggregate" not in plan
+    assert setting() == "on"
