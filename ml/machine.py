@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from .training import DEFAULT_ALGORITHM, DEFAULT_FEATURES, DEFAULT_TARGET, fit_and_score
 
@@ -51,6 +52,21 @@ class Machine:
         probabilities = self.pipeline.predict_proba(pred_basis)[0]
         best = int(np.argmax(probabilities))
         return self.classes[best], float(probabilities[best])
+
+    def rows(self, records: list[dict]):
+        """The model's input for raw records (dicts of the features).
+
+        A plain pipeline of numeric features takes a dict of column arrays,
+        several times cheaper than a DataFrame for a few rows; the one-hot step
+        of `type` and a calibrated ensemble (which counts rows with len())
+        need a DataFrame.
+        """
+        if "type" in self.features or not isinstance(self.pipeline, Pipeline):
+            return pd.DataFrame.from_records(records, columns=self.features)
+        return {
+            feature: np.array([record[feature] for record in records], dtype=float)
+            for feature in self.features
+        }
 
     def probabilities(self, rows) -> np.ndarray:
         """Class probabilities per input row (columns in `classes` order).

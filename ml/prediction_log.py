@@ -28,6 +28,7 @@ class PredictionLogWriter:
         self._pending: list[PredictionLog] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, entries: list[PredictionLog]) -> None:
@@ -58,12 +59,23 @@ class PredictionLogWriter:
             return 0
         return len(entries)
 
+    def stop(self) -> None:
+        """Write what is queued and end the background thread (at exit, and in tests)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=10)
+        else:
+            self.flush()
+
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             self.flush()
+        self.flush()
+        connection.close()
 
 
 writer = PredictionLogWriter()
-atexit.register(writer.flush)
+atexit.register(writer.stop)

@@ -12,7 +12,6 @@ import time
 from functools import lru_cache
 
 import joblib
-import numpy as np
 import pandas as pd
 import sklearn
 from django.core.exceptions import ValidationError
@@ -234,13 +233,7 @@ def rarity_predict(records: list[dict], *, machine: Machine | None = None) -> li
     and in_distribution (False for inputs unlike the training monsters).
     """
     machine = machine or active_machine()
-    if "type" in machine.features:  # its one-hot step needs a DataFrame
-        rows = pd.DataFrame.from_records(records, columns=machine.features)
-    else:  # columns as arrays: far cheaper than a DataFrame for a few rows
-        rows = {
-            feature: np.array([record[feature] for record in records], dtype=float)
-            for feature in machine.features
-        }
+    rows = machine.rows(records)
     probabilities = machine.probabilities(rows)
     usual = machine.in_distribution(rows)
     classes = machine.classes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from bandersnatch.db import QueryTimedOut
@@ -97,7 +97,7 @@ def monster_list(request: HttpRequest, query: Query[TableQuery]):
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     except QueryTimedOut:
-        return 503, {"message": "The query took too long; narrow the filters."}
+        return Status(503, {"message": "The query took too long; narrow the filters."})
     return {
         "count": page.count.value,
         "count_is_estimate": page.count.is_estimate,

@@ -1,0 +1,141 @@
+"""The prediction log: batched writes off the request path, pruning, and the monitoring page."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from ml.models import PredictionLog
+from ml.prediction_log import PredictionLogWriter
+from ml.services import predictions_log, rarity_predict
+
+pytestmark = pytest.mark.django_db
+MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+MONITORING = reverse("ml:monitoring")
+
+
+def log_entries(count: int, *, days_ago: float = 0, source: str = "api", in_distribution=True) -> None:
+    for _ in range(count):
+        PredictionLog.objects.create(
+            created_at=timezone.now() - dt.timedelta(days=days_ago),
+            source=source,
+            model_version=1,
+            inputs=MONSTER,
+            prediction="Rank 1",
+            confidence=0.9,
+            probabilities={"Rank 1": 0.9, "Rank 2": 0.1},
+            in_distribution=in_distribution,
+            latency_ms=1.0,
+        )
+
+
+def entries_for(answers: list[dict]) -> list[PredictionLog]:
+    fields = ("model_version", "prediction", "confidence", "probabilities", "in_distribution")
+    return [
+        PredictionLog(source="api", inputs=MONSTER, latency_ms=1.0, **{name: a[name] for name in fields})
+        for a in answers
+    ]
+
+
+class TestWriter:
+    def test_queued_entries_wait_for_the_flush(self, transactional_db, trained_version):
+        """The writer has a connection of its own, outside any request's transaction."""
+        writer = PredictionLogWriter()
+        answers = rarity_predict([MONSTER, MONSTER])
+        entries = entries_for(answers)
+        writer._pending.extend(entries)  # what add() queues, without its thread
+        assert not PredictionLog.objects.exists()
+        assert writer.flush() == 2
+        assert PredictionLog.objects.count() == 2
+        assert writer.flush() == 0
+
+    def test_the_background_thread_writes_within_a_second(self, settings, transactional_db, trained_version):
+        settings.PREDICTION_LOG_SYNC = False
+        writer = PredictionLogWriter()
+        writer.add(entries_for(rarity_predict([MONSTER])))
+        deadline = timezone.now() + dt.timedelta(seconds=5)
+        while not PredictionLog.objects.exists() and timezone.now() < deadline:
+            writer._wake.wait(0.05)
+        writer.stop()
+        assert PredictionLog.objects.count() == 1
+        assert not writer._thread.is_alive()
+
+    def test_a_failed_write_is_logged_not_raised(self, transactional_db, caplog):
+        writer = PredictionLogWriter()
+        writer._pending.append(PredictionLog(source="api"))  # missing required fields
+        assert writer.flush() == 0
+        assert "Could not store 1 prediction log entries" in caplog.text
+
+
+class TestPageLogging:
+    def test_asked_predictions_are_logged_with_their_source(self, client, trained_version):
+        client.get(reverse("ml:predict"), MONSTER)
+        entry = PredictionLog.objects.get()
+        assert entry.source == "page" and entry.inputs == MONSTER
+
+    def test_the_random_monster_on_arrival_is_not_logged(self, client, trained_version):
+        client.get(reverse("ml:predict"))
+        assert not PredictionLog.objects.exists()
+
+    def test_log_entries_from_a_service_call(self, trained_version):
+        answers = rarity_predict([MONSTER])
+        predictions_log(records=[MONSTER], answers=answers, source="api", latency_ms=2.5)
+        assert PredictionLog.objects.get().latency_ms == 2.5
+
+
+class TestPrune:
+    def test_deletes_only_entries_older_than_the_retention(self):
+        log_entries(3, days_ago=100)
+        log_entries(2, days_ago=10)
+        out = StringIO()
+        call_command("prune_predictions", stdout=out)  # default: PREDICTION_LOG_RETENTION_DAYS = 90
+        assert PredictionLog.objects.count() == 2
+        assert "Deleted 3 prediction log entries older than 90 days." in out.getvalue()
+
+    def test_days_can_be_given(self):
+        log_entries(2, days_ago=10)
+        call_command("prune_predictions", "--days", "5", stdout=StringIO())
+        assert not PredictionLog.objects.exists()
+
+    def test_the_setting_sets_the_default(self, settings):
+        settings.PREDICTION_LOG_RETENTION_DAYS = 5
+        log_entries(1, days_ago=10)
+        call_command("prune_predictions", stdout=StringIO())
+        assert not PredictionLog.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("days", "message"),
+        [("abc", "--days must be a whole number, not 'abc'."), ("0", "--days must be at least 1, not 0.")],
+    )
+    def test_bad_days_exit_with_one_line(self, days, message):
+        log_entries(1, days_ago=100)
+        with pytest.raises(CommandError, match=message):
+            call_command("prune_predictions", "--days", days, stdout=StringIO())
+        assert PredictionLog.objects.count() == 1
+
+
+class TestMonitoring:
+    def test_anonymous_visitors_are_sent_to_sign_in(self, client):
+        response = client.get(MONITORING)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+    def test_signed_in_non_staff_get_403(self, client, django_user_model):
+        client.force_login(django_user_model.objects.create_user("visitor", password="x"))
+        assert client.get(MONITORING).status_code == 403
+
+    def test_staff_see_predictions_per_day_and_the_class_mix(self, client, admin_user, trained_version):
+        log_entries(4)
+        log_entries(1, in_distribution=False)
+        log_entries(2, days_ago=40)  # outside the 30-day window
+        client.force_login(admin_user)
+        response = client.get(MONITORING)
+        assert response.status_code == 200
+        assert response.context["total"] == 5
+        assert response.context["per_day"][0]["unusual"] == 1
+        assert response.context["predicted"] == {"Rank 1": 5}
+        assert sum(response.context["training"].values()) == trained_version.n_test
+        content = response.content.decode()
+        assert 'id="figure-per-day"' in content and 'id="figure-class-mix"' in content
