@@ -1,11 +1,12 @@
 """make bench: seed N monsters into a PostgreSQL database of its own and measure.
 
 Sections: data (seeding and /data), charts (/view and /analytics/), ml
-(prediction and training).  Sizes default to 10,000, 100,000 and 1,000,000
-monsters (1,000 too for ml).  --write-docs rewrites each measured section of
+(prediction and training), api (POST /api/predict under load, needs wrk).
+Sizes default to 10,000, 100,000 and 1,000,000 monsters (1,000 too for ml,
+only 1,000 for api).  --write-docs rewrites each measured section of
 docs/benchmarks.md between its markers, keeping the rest of the file.
 
-    python -m bench [--only data,charts,ml] [--sizes 10000,100000] [--repeat 15] [--write-docs]
+    python -m bench [--only data,charts,ml,api] [--sizes 10000,100000] [--repeat 15] [--write-docs]
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import sys
 from .django_setup import ROOT, setup
 
 DOCS = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("data", "charts", "ml")
+SECTIONS = ("data", "charts", "ml", "api")
 SIZES = {"data": [10_000, 100_000, 1_000_000], "charts": [10_000, 100_000, 1_000_000],
-         "ml": [1_000, 100_000, 1_000_000]}  # fmt: skip
+         "ml": [1_000, 100_000, 1_000_000], "api": [1_000]}  # fmt: skip
 TITLES = {
     "data": "Seeding and the data page",
     "charts": "Charts (/view) and statistics (/analytics/)",
     "ml": "Predictions and training",
+    "api": "The prediction API under load",
 }
 
 
@@ -50,9 +52,9 @@ def main() -> None:
     url = setup()
     from monsters.services import monsters_seed
 
-    from . import charts, data, ml
+    from . import api, charts, data, ml
 
-    runners = {"data": data.run, "charts": charts.run, "ml": ml.run}
+    runners = {"data": data.run, "charts": charts.run, "ml": ml.run, "api": api.run}
     results = {name: [] for name in sections}
     sizes = sorted({size for name in sections for size in (chosen or SIZES[name])})
     for count in sizes:

@@ -13,25 +13,37 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bandersnatch_bench"
 
 def setup() -> str:
     """Create the database if needed, configure Django for it, migrate; return its URL."""
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    _create_database(url)
-    os.environ.update(
-        DATABASE_URL=url,
-        DEBUG="false",
-        SECRET_KEY="benchmark-only-not-secret",
-        SECURE_SSL_REDIRECT="false",
-        ALLOWED_HOSTS="testserver,localhost",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="bandersnatch.settings",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
+    url = configure()
     from django.core.management import call_command
 
-    django.setup()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # pages render as in production
     return url
+
+
+def configure() -> str:
+    """The benchmark's environment, also for the servers it starts; Django set up; the database URL."""
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    _create_database(url)
+    os.environ.update(server_environment(url), DJANGO_SETTINGS_MODULE="bandersnatch.settings")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return url
+
+
+def server_environment(url: str) -> dict[str, str]:
+    """Production settings against the benchmark database (no HTTPS on loopback)."""
+    return {
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "SECRET_KEY": "benchmark-only-not-secret",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _create_database(url: str) -> None:

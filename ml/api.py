@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
 from monsters.generator import MAX_LEVEL, TYPES
@@ -41,7 +41,11 @@ class Error(Schema):
     message: str
 
 
-class MonsterStats(Schema):
+# The prediction schemas are plain pydantic models: ninja's Schema reads ORM
+# objects too, at a cost that shows in a batch of 1,000.
+
+
+class MonsterStats(BaseModel):
     """One monster's raw fields; which are required depends on the model version's features."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +57,7 @@ class MonsterStats(Schema):
     type: Literal[TYPES] | None = None
 
 
-class Prediction(Schema):
+class Prediction(BaseModel):
     prediction: str
     confidence: float
     probabilities: dict[str, float]
@@ -61,7 +65,7 @@ class Prediction(Schema):
     in_distribution: bool
 
 
-class Predictions(Schema):
+class Predictions(BaseModel):
     predictions: list[Prediction]
 
 

@@ -257,17 +257,17 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
     now = timezone.now()
     writer.add(
         [
-            PredictionLog(
-                created_at=now,
-                source=source,
-                model_version=answer["model_version"],
-                inputs=record,
-                prediction=answer["prediction"],
-                confidence=answer["confidence"],
-                probabilities=answer["probabilities"],
-                in_distribution=answer["in_distribution"],
-                latency_ms=latency_ms,
-            )
+            {
+                "created_at": now,
+                "source": source,
+                "model_version": answer["model_version"],
+                "inputs": record,
+                "prediction": answer["prediction"],
+                "confidence": answer["confidence"],
+                "probabilities": answer["probabilities"],
+                "in_distribution": answer["in_distribution"],
+                "latency_ms": latency_ms,
+            }
             for record, answer in zip(records, answers, strict=True)
         ]
     )

@@ -33,6 +33,18 @@ class TestHealth:
         assert response.status_code == 200
         assert response.json() == {"status": "ok", "database": "ok", "model_version": trained_version.version}
 
+    def test_readiness_without_the_database_is_503(self, client, trained_version, monkeypatch):
+        """A failure mode the test database cannot show: a server that does not answer."""
+        from django.db import OperationalError
+
+        def unreachable(*args, **kwargs):
+            raise OperationalError("could not connect to server")
+
+        monkeypatch.setattr("ml.api.connection.cursor", unreachable)
+        response = client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json() == {"message": "The database does not answer."}
+
     def test_readiness_reports_a_tampered_model(self, client, trained_version):
         type(trained_version).objects.filter(pk=trained_version.pk).update(artifact=b"not the pipeline")
         response = client.get("/api/health")

@@ -32,10 +32,11 @@ def log_entries(count: int, *, days_ago: float = 0, source: str = "api", in_dist
         )
 
 
-def entries_for(answers: list[dict]) -> list[PredictionLog]:
+def entries_for(answers: list[dict]) -> list[dict]:
+    """What predictions_log() queues: a PredictionLog's fields per answer."""
     fields = ("model_version", "prediction", "confidence", "probabilities", "in_distribution")
     return [
-        PredictionLog(source="api", inputs=MONSTER, latency_ms=1.0, **{name: a[name] for name in fields})
+        {"source": "api", "inputs": MONSTER, "latency_ms": 1.0, **{name: a[name] for name in fields}}
         for a in answers
     ]
 
@@ -65,7 +66,7 @@ class TestWriter:
 
     def test_a_failed_write_is_logged_not_raised(self, transactional_db, caplog):
         writer = PredictionLogWriter()
-        writer._pending.append(PredictionLog(source="api"))  # missing required fields
+        writer._pending.append({"source": "api"})  # missing required fields
         assert writer.flush() == 0
         assert "Could not store 1 prediction log entries" in caplog.text
 
@@ -139,3 +140,19 @@ class TestMonitoring:
         assert sum(response.context["training"].values()) == trained_version.n_test
         content = response.content.decode()
         assert 'id="figure-per-day"' in content and 'id="figure-class-mix"' in content
+
+
+class TestAdmin:
+    def test_staff_read_the_log_in_the_admin_but_cannot_add_or_edit(self, client, admin_user):
+        log_entries(3)
+        client.force_login(admin_user)
+        changelist = reverse("admin:ml_predictionlog_changelist")
+        response = client.get(changelist)
+        assert response.status_code == 200
+        assert response.context["cl"].result_count == 3
+        assert client.get(reverse("admin:ml_predictionlog_add")).status_code == 403
+
+    def test_non_staff_are_sent_to_the_admin_sign_in(self, client, django_user_model):
+        client.force_login(django_user_model.objects.create_user("visitor", password="x"))
+        response = client.get(reverse("admin:ml_predictionlog_changelist"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
