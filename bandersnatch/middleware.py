@@ -1,11 +1,14 @@
-"""Request timing for the footer and benchmarks; JSON errors for the API."""
+"""Request timing for the footer and benchmarks; JSON errors for the API; job notices."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 
 class ServerTimingMiddleware:
@@ -44,3 +47,23 @@ class ApiErrorsAsJsonMiddleware:
                 json_response["Allow"] = response["Allow"]
             return json_response
         return response
+
+
+class JobNotificationMiddleware:
+    """On the next page a user opens, say which of the jobs they started have finished."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and not request.path.startswith(("/api/", "/static/", "/ops/jobs/")):
+            from .jobs import jobs_finished_for
+
+            for state in jobs_finished_for(request):
+                url = reverse("job", args=[state.job.pk])
+                link = format_html('<a href="{}">{}</a>', url, state.job.summary)
+                if state.status == "succeeded":
+                    messages.success(request, format_html("Finished: {}.", link))
+                else:
+                    messages.error(request, format_html("Failed: {}: {}", link, state.error))
+        return self.get_response(request)

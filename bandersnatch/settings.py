@@ -4,6 +4,7 @@ Production differences come from environment variables, not from other files:
 DEBUG is off unless asked for, and then a SECRET_KEY is required.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -38,6 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the API docs' Swagger UI from our own static files
+    "axes",  # throttles repeated failed sign-ins
+    "django_tasks",
+    "django_tasks_db",  # background jobs, queued in the database
+    "bandersnatch",  # accounts, the audit log and the job pages
     "monsters",
     "analytics",
     "ml",
@@ -54,7 +59,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "bandersnatch.middleware.JobNotificationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "bandersnatch.urls"
@@ -115,6 +122,24 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After AXES_FAILURE_LIMIT failed sign-ins for one account from one address,
+# sign-in is refused there for AXES_COOLOFF_TIME (a 429 page says so).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+
+# Background jobs (training, large reseeds): queued in the database and run
+# by `manage.py db_worker`; no other server needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A job whose worker stopped answering for this long is shown as failed.
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -161,5 +186,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"level": env.str("DJANGO_LOG_LEVEL", default="INFO"), "propagate": True},
+        "axes": {"level": "WARNING"},  # its start-up banner, in every process
     },
 }

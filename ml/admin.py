@@ -30,7 +30,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version.", messages.ERROR)
             return
-        version = model_version_activate(version=queryset.get())
+        version = model_version_activate(version=queryset.get(), actor=request.user)
         self.message_user(request, f"Model v{version.version} is now active.", messages.SUCCESS)
 
 

@@ -62,6 +62,31 @@ class ModelVersion(models.Model):
         return float(self.metrics.get("accuracy", 0.0))
 
 
+class Promotion(models.Model):
+    """One change of the active version: which became active, after which one, by whom, when."""
+
+    class Reason(models.TextChoices):
+        TRAINED = "trained", "trained and activated"
+        ACTIVATED = "activated", "activated"
+        ROLLBACK = "rollback", "rolled back"
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="promotions")
+    previous = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=Reason)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    activated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"v{self.version.version} {self.get_reason_display()} {self.activated_at:%Y-%m-%d %H:%M}"
+
+
 class PredictionLog(models.Model):
     """One answered prediction: what was asked, what was said, by which version, how fast."""
 

@@ -20,12 +20,14 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from bandersnatch.audit import audit_record
+from bandersnatch.models import AuditEntry
 from monsters.models import DataVersion, Monster
 from monsters.pagination import count_rows
 from monsters.services import monsters_frame
 
 from .machine import Machine
-from .models import ModelVersion, PredictionLog
+from .models import ModelVersion, PredictionLog, Promotion
 from .prediction_log import writer
 from .training import (
     DEFAULT_ALGORITHM,
@@ -116,9 +118,19 @@ def model_version_train(
         try:
             with transaction.atomic():
                 number = (ModelVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+                previous = ModelVersion.objects.filter(is_active=True).first() if activate else None
                 if activate:
                     ModelVersion.objects.filter(is_active=True).update(is_active=False)
                 version = ModelVersion.objects.create(version=number, is_active=activate, **fields)
+                audit_record(
+                    action=AuditEntry.Action.TRAIN,
+                    summary=f"Trained model v{number} ({algorithm}, accuracy {version.accuracy:.2%})"
+                    + (", now active" if activate else ""),
+                    actor=created_by,
+                    version=number,
+                )
+                if activate:
+                    _promote(version, previous=previous, reason=Promotion.Reason.TRAINED, actor=created_by)
             break
         except IntegrityError:
             if attempt == 2:
@@ -148,18 +160,77 @@ def _beats_active(result) -> bool:
     return result.metrics["accuracy"] > active_accuracy
 
 
-def model_version_activate(*, version: ModelVersion) -> ModelVersion:
-    """Make `version` the one active version (the database allows only one)."""
+def model_version_activate(*, version: ModelVersion, actor=None, reason: str = "activated") -> ModelVersion:
+    """Make `version` the one active version (the database allows only one), and record it."""
     with transaction.atomic():
+        previous = ModelVersion.objects.without_blobs().filter(is_active=True).exclude(pk=version.pk).first()
         ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+        action = (
+            AuditEntry.Action.ROLLBACK if reason == Promotion.Reason.ROLLBACK else AuditEntry.Action.ACTIVATE
+        )
+        was = f" (was v{previous.version})" if previous else ""
+        audit_record(action=action, summary=f"Activated model v{version.version}{was}", actor=actor,
+                     version=version.version, previous=previous.version if previous else None)  # fmt: skip
+        _promote(version, previous=previous, reason=reason, actor=actor)
     version.is_active = True
     forget_active_version()
     logger.info("Activated model v%d", version.version)
     return version
 
 
+def model_version_rollback(*, actor=None) -> ModelVersion:
+    """Make the version that was active before the current one active again.
+
+    ValidationError when there is nothing to go back to.
+    """
+    last = Promotion.objects.select_related("previous").first()
+    if last is None or last.previous is None:
+        raise ValidationError("There is no earlier active version to go back to.")
+    return model_version_activate(version=last.previous, actor=actor, reason=Promotion.Reason.ROLLBACK)
+
+
+def _promote(version: ModelVersion, *, previous: ModelVersion | None, reason: str, actor) -> None:
+    Promotion.objects.create(
+        version=version, previous=previous, reason=reason, activated_by=actor if actor and actor.pk else None
+    )
+
+
 # Loading --------------------------------------------------------------------
+
+
+def model_version_artifact(version: ModelVersion) -> bytes:
+    """The version's pipeline bytes, checked against their sha256 (ArtifactTampered if not)."""
+    artifact = bytes(version.artifact)
+    if hashlib.sha256(artifact).hexdigest() != version.sha256:
+        raise ArtifactTampered(f"Model v{version.version}'s stored pipeline does not match its sha256.")
+    return artifact
+
+
+def model_card(version: ModelVersion) -> dict:
+    """What a downloaded pipeline is, needs and scored, as plain JSON data."""
+    return {
+        "version": version.version,
+        "algorithm": version.algorithm,
+        "params": version.params,
+        "features": version.features,
+        "target": version.target,
+        "input": "a pandas DataFrame with a column per feature (extra columns are ignored)",
+        "output": "predict() gives the target; predict_proba() a column per class in classes",
+        "classes": version.metrics.get("classes", []),
+        "metrics": version.metrics,
+        "rows": {"train": version.n_train, "test": version.n_test, "table": version.data_rows},
+        "data_fingerprint": version.data_fingerprint,
+        "trained_at": version.created_at.isoformat(),
+        "sha256": version.sha256,
+        "requires": {
+            "python": version.python_version,
+            "scikit-learn": version.sklearn_version,
+            "pandas": pd.__version__,
+            "joblib": joblib.__version__,
+        },
+        "load_with": "joblib.load(path)",
+    }
 
 
 def machine_for(version: ModelVersion) -> Machine:
@@ -170,9 +241,9 @@ def machine_for(version: ModelVersion) -> Machine:
 @lru_cache(maxsize=8)
 def _load(pk: int, sha256: str) -> Machine:
     version = ModelVersion.objects.get(pk=pk)
-    artifact = bytes(version.artifact)
-    if hashlib.sha256(artifact).hexdigest() != sha256 or version.sha256 != sha256:
+    if version.sha256 != sha256:
         raise ArtifactTampered(f"Model v{version.version}'s stored pipeline does not match its sha256.")
+    artifact = model_version_artifact(version)
     detector = joblib.load(io.BytesIO(bytes(version.detector))) if version.detector else None
     logger.info("Loaded model v%d into this process", version.version)
     return Machine(

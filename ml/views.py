@@ -1,29 +1,42 @@
 from __future__ import annotations
 
+import io
 import time
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+import sklearn
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analytics.charts import as_dict
 from bandersnatch.access import staff_required
+from bandersnatch.jobs import job_follow, job_start
+from bandersnatch.models import Job
 
-from . import charts
-from .forms import PredictionForm
-from .models import ModelVersion, PredictionLog
+from . import charts, tasks
+from .forms import PredictionForm, TrainForm
+from .models import ModelVersion, PredictionLog, Promotion
 from .services import (
     ArtifactTampered,
     NoActiveModelVersion,
     active_version,
     data_changes_since,
     machine_for,
+    model_card,
+    model_version_activate,
+    model_version_artifact,
+    model_version_rollback,
     prediction_monitoring,
     predictions_log,
     rarity_predict,
 )
 
 WHAT_IF_FIELDS = ("level", "health", "energy", "sanity")
+ALGORITHM_LABELS = {name: label for name, label in ModelVersion._meta.get_field("algorithm").choices}
 
 
 def _card(version: ModelVersion) -> dict:
@@ -32,6 +45,7 @@ def _card(version: ModelVersion) -> dict:
     return {
         "version": version,
         "changes": data_changes_since(version),
+        "sklearn_now": sklearn.__version__,
         "figures": {
             "figure-confusion": as_dict(
                 charts.confusion_figure(metrics["classes"], metrics["confusion_matrix"])
@@ -108,7 +122,10 @@ def monitoring(request: HttpRequest) -> HttpResponse:
 @require_GET
 def version_list(request: HttpRequest) -> HttpResponse:
     versions = ModelVersion.objects.without_blobs().select_related("created_by")
-    return render(request, "ml/versions.html", {"versions": versions})
+    history = Promotion.objects.select_related("version", "previous", "activated_by").defer(
+        "version__artifact", "version__detector", "previous__artifact", "previous__detector"
+    )[:20]
+    return render(request, "ml/versions.html", {"versions": versions, "history": history})
 
 
 @require_GET
@@ -166,3 +183,89 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
     for name in a.params.keys() | b.params.keys():
         rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—"))))
     return rows
+
+
+# Staff: train, activate, roll back -------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def train(request: HttpRequest) -> HttpResponse:
+    """Choose what to train; it runs as a background job and lands in the version list."""
+    form = TrainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        options = form.training_options()
+        summary = (
+            f"Train {ALGORITHM_LABELS[options['algorithm']].lower()} on "
+            f"{', '.join(options['features'])} to predict {options['target']}"
+        )
+        job = job_start(
+            tasks.train,
+            kind=Job.Kind.TRAIN,
+            summary=summary,
+            actor=request.user,
+            actor_id=request.user.pk,
+            **options,
+        )
+        job_follow(request, job)
+        return redirect(job)
+    status = 400 if request.method == "POST" else 200
+    groups = [(name, label, form.param_fields(name)) for name, label in ALGORITHM_LABELS.items()]
+    return render(request, "ml/train.html", {"form": form, "param_groups": groups}, status=status)
+
+
+@staff_required
+@require_POST
+def activate(request: HttpRequest, number: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion.objects.without_blobs(), version=number)
+    model_version_activate(version=version, actor=request.user)
+    messages.success(request, f"Model v{number} is now the active version.")
+    return redirect("ml:versions")
+
+
+@staff_required
+@require_POST
+def rollback(request: HttpRequest) -> HttpResponse:
+    try:
+        version = model_version_rollback(actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Rolled back: model v{version.version} is active again.")
+    return redirect("ml:versions")
+
+
+# Signed in: downloads ------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
+    """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked."""
+    versions = ModelVersion.objects.all()
+    version = (
+        get_object_or_404(versions, version=number)
+        if number is not None
+        else versions.filter(is_active=True).first()
+    )
+    if version is None:
+        raise Http404("No model is active yet.")
+    try:
+        artifact = model_version_artifact(version)
+    except ArtifactTampered as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain")
+    response = FileResponse(
+        io.BytesIO(artifact), as_attachment=True, filename=f"bandersnatch-model-v{version.version}.joblib"
+    )
+    response["X-Model-SHA256"] = version.sha256
+    response["X-Model-Version"] = str(version.version)
+    response["Link"] = f'<{reverse("ml:card", args=[version.version])}>; rel="describedby"'
+    return response
+
+
+@login_required
+@require_GET
+def card(request: HttpRequest, number: int) -> JsonResponse:
+    """The model card: what a downloaded pipeline needs, takes and scored."""
+    version = get_object_or_404(ModelVersion.objects.without_blobs(), version=number)
+    return JsonResponse(model_card(version), json_dumps_params={"indent": 2})

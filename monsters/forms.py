@@ -80,3 +80,18 @@ class DataPageForm(MonsterFilterForm):
         if cleaned.get("after") and cleaned.get("before"):
             self.add_error("before", "Give either after or before, not both.")
         return cleaned
+
+
+class ReseedForm(forms.Form):
+    """How many monsters replace the current ones, and an optional seed; confirmed on a second step."""
+
+    MAX_COUNT = 5_000_000
+
+    count = forms.IntegerField(min_value=1, max_value=MAX_COUNT, initial=1_000, label="Monsters")
+    seed = forms.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="Optional: the same seed gives the same monsters.",
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

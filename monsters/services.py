@@ -14,6 +14,9 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from bandersnatch.audit import audit_record
+from bandersnatch.models import AuditEntry
+
 from .generator import COLUMNS, generate_chunks
 from .models import DataVersion, Monster
 from .pgcopy import CopyStream, encode_rows, prefetched
@@ -42,10 +45,12 @@ def monsters_seed(
     seed: int | None = None,
     reset: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    actor=None,
 ) -> int:
     """Add `count` generated monsters (after emptying the table if `reset`).
 
-    All or nothing: one transaction.  The same seed gives the same monsters.
+    All or nothing: one transaction, the audit entry included.  The same seed
+    gives the same monsters.  `actor`: the user who asked (None: a command).
     """
     if count < 0:
         raise ValueError("count must be >= 0")
@@ -67,6 +72,14 @@ def monsters_seed(
                 if on_progress is not None:
                     on_progress(done)
         data_version_bump()
+        seeded = f"{count:,} monsters" + (f" (seed {seed})" if seed is not None else "")
+        audit_record(
+            action=AuditEntry.Action.RESET if reset else AuditEntry.Action.SEED,
+            summary=f"Replaced every monster with {seeded}" if reset else f"Added {seeded}",
+            actor=actor,
+            count=count,
+            seed=seed,
+        )
     logger.info(
         "Seeded %d monsters (reset=%s, seed=%s) in %.2f s", count, reset, seed, time.perf_counter() - started
     )

@@ -8,4 +8,5 @@ urlpatterns = [
     path("data", views.data, name="data"),
     path("data/export.csv", views.export_csv, name="export"),
     path("monsters/<int:pk>/", views.detail, name="detail"),
+    path("ops/reset/", views.reset, name="reset"),
 ]

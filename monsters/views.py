@@ -3,20 +3,28 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
+from bandersnatch.access import staff_required
 from bandersnatch.db import QueryTimedOut
+from bandersnatch.jobs import job_follow, job_start
+from bandersnatch.models import Job
 
-from .forms import DataPageForm
+from . import tasks
+from .forms import DataPageForm, ReseedForm
 from .generator import RARITIES, generate_monsters
 from .models import DataVersion, Monster
+from .pagination import count_rows
 from .selectors import monster_table_page
-from .services import monsters_export_rows
+from .services import monsters_export_rows, monsters_seed
 from .similarity import monsters_similar
+
+RESEED_INLINE_MAX = 20_000  # larger reseeds run as a background job
 
 FIELD_LABELS = {
     "id": "#", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
@@ -89,3 +97,33 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="monsters.csv"'
     return response
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def reset(request: HttpRequest) -> HttpResponse:
+    """Replace every monster: choose, confirm, then run here or as a job for large counts."""
+    form = ReseedForm(request.POST or None)
+    context = {"form": form, "current": count_rows(Monster.objects.all()), "inline_max": RESEED_INLINE_MAX}
+    if request.method == "GET":
+        return render(request, "monsters/reset.html", context)
+    if not form.is_valid():
+        return render(request, "monsters/reset.html", context, status=400)
+    count, seed = form.cleaned_data["count"], form.cleaned_data["seed"]
+    if not form.cleaned_data["confirm"]:
+        return render(request, "monsters/reset.html", {**context, "confirming": True})
+    if count <= RESEED_INLINE_MAX:
+        monsters_seed(count=count, seed=seed, reset=True, actor=request.user)
+        messages.success(request, f"Replaced every monster with {count:,} new ones.")
+        return redirect("monsters:data")
+    job = job_start(
+        tasks.reseed,
+        kind=Job.Kind.RESEED,
+        summary=f"Replace every monster with {count:,} generated ones",
+        actor=request.user,
+        count=count,
+        seed=seed,
+        actor_id=request.user.pk,
+    )
+    job_follow(request, job)
+    return redirect(job)

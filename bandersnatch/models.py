@@ -1,0 +1,67 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    """Who changed the data or the models, what they did, and when."""
+
+    class Action(models.TextChoices):
+        SEED = "seed", "Seeded monsters"
+        RESET = "reset", "Reset and reseeded the monsters"
+        IMPORT = "import", "Imported monsters"
+        TRAIN = "train", "Trained a model version"
+        ACTIVATE = "activate", "Activated a model version"
+        ROLLBACK = "rollback", "Rolled back to the previous model version"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Empty for the command line and other unattended runs.",
+    )
+    action = models.CharField(max_length=16, choices=Action)
+    summary = models.CharField(max_length=200)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        who = self.actor.get_username() if self.actor_id else "command line"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {who}: {self.summary}"
+
+
+class Job(models.Model):
+    """A background job someone started, beside the task queue's own row (same id).
+
+    The queue (django-tasks-db) keeps the status, times, result and error;
+    this keeps who asked, what for, and where the job runs, so that a job
+    whose worker was killed can be told from one still running.
+    """
+
+    class Kind(models.TextChoices):
+        RESEED = "reseed", "Reset and reseed"
+        TRAIN = "train", "Train a model"
+
+    id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=16, choices=Kind)
+    summary = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    runner_host = models.CharField(max_length=255, blank=True)
+    runner_pid = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("job", args=[self.pk])

@@ -1,0 +1,23 @@
+"""Background jobs of the ml app (run by `manage.py db_worker`)."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django_tasks import TaskContext, task
+
+from bandersnatch.jobs import job_running
+
+from .services import model_version_train
+
+
+@task(takes_context=True)
+def train(context: TaskContext, *, actor_id: int | None, **options) -> dict:
+    """Train a model version with model_version_train's `options`; stored (and activated) at the end."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    with job_running(context):
+        version = model_version_train(created_by=actor, **options)
+    state = "It is now the active version" if version.is_active else "It was not activated"
+    return {
+        "message": f"Trained model v{version.version}: test accuracy {version.accuracy:.2%}. {state}.",
+        "url": reverse("ml:version", args=[version.version]),
+        "link_text": f"See model v{version.version}",
+    }
