@@ -1,0 +1,225 @@
+"""Background jobs: queued, running, succeeded, failed, and a worker killed mid-job."""
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from io import StringIO
+from pathlib import Path
+from unittest import mock
+
+import psycopg2
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from bandersnatch.jobs import WORKER_LOST_MESSAGE, _lock_key, job_start, job_state
+from bandersnatch.models import AuditEntry, Job
+from ml.models import ModelVersion
+from monsters import tasks as monster_tasks
+from monsters.models import Monster
+from monsters.services import monsters_seed
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a worker process shares the database"
+)
+
+
+def reseed_job(count=40, actor=None) -> Job:
+    return job_start(
+        monster_tasks.reseed, kind=Job.Kind.RESEED, summary=f"Reseed {count}", actor=actor,
+        count=count, seed=3, actor_id=actor.pk if actor else None,
+    )  # fmt: skip
+
+
+def run_worker() -> None:
+    """Run every queued job in this process, as `manage.py db_worker` would.
+
+    The worker closes stale connections between jobs; in a test that would
+    end the test's own transaction, so here it keeps the connection.
+    """
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", stdout=StringIO())
+
+
+def claim(job: Job, *, pid: int | None, started_seconds_ago: float = 0) -> None:
+    """What a worker does when it takes a job: mark it running (and say where, once it starts)."""
+    started = timezone.now() - dt.timedelta(seconds=started_seconds_ago)
+    DBTaskResult.objects.filter(pk=job.pk).update(status=TaskResultStatus.RUNNING, started_at=started)
+    Job.objects.filter(pk=job.pk).update(runner_host=socket.gethostname(), runner_pid=pid)
+    job.refresh_from_db()
+
+
+@contextmanager
+def worker_lock(job: Job):
+    """On PostgreSQL a running job holds an advisory lock from its worker's own connection."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    params = connection.get_connection_params()
+    other = psycopg2.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
+    )
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(job.pk)])
+    try:
+        yield
+    finally:
+        other.close()
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+class TestLifecycle:
+    def test_a_new_job_is_queued(self, admin_user):
+        state = job_state(reseed_job(actor=admin_user))
+        assert state.status == "queued" and not state.finished
+        assert state.enqueued_at is not None and state.started_at is None
+
+    def test_the_worker_runs_it_to_success(self, admin_user):
+        monsters_seed(count=5, seed=1)
+        job = reseed_job(count=40, actor=admin_user)
+        run_worker()
+        state = job_state(job)
+        assert state.status == "succeeded" and state.finished
+        assert state.result["message"] == "Replaced every monster with 40 new ones."
+        assert state.started_at <= state.finished_at
+        assert Monster.objects.count() == 40
+        assert AuditEntry.objects.filter(action="reset", actor=admin_user).exists()
+
+    def test_a_failing_job_is_failed_with_its_reason_and_changes_nothing(self, admin_user):
+        from ml import tasks as ml_tasks
+
+        monsters_seed(count=20, seed=1)  # too few to train on
+        job = job_start(
+            ml_tasks.train, kind=Job.Kind.TRAIN, summary="Train", actor=admin_user, actor_id=admin_user.pk,
+            algorithm="logistic_regression", features=["level", "health"], target="rarity", params={},
+            seed=1, test_size=0.2, activate=None,
+        )  # fmt: skip
+        run_worker()
+        state = job_state(job)
+        assert state.status == "failed"
+        assert "at least 50" in state.error
+        assert not ModelVersion.objects.exists()
+        assert not AuditEntry.objects.filter(action="train").exists()
+
+    def test_a_job_running_in_a_live_worker_is_running(self):
+        job = reseed_job()
+        claim(job, pid=os.getpid())
+        with worker_lock(job):
+            assert job_state(job).status == "running"
+
+    def test_a_job_whose_worker_is_gone_is_failed(self):
+        monsters_seed(count=5, seed=1)
+        job = reseed_job()
+        claim(job, pid=dead_pid())
+        state = job_state(job)
+        assert state.status == "failed" and state.error == WORKER_LOST_MESSAGE
+        assert DBTaskResult.objects.get(pk=job.pk).status == TaskResultStatus.FAILED
+        assert Monster.objects.count() == 5
+
+    def test_a_claimed_job_gets_a_while_to_start(self, settings):
+        job = reseed_job()
+        claim(job, pid=None, started_seconds_ago=5)
+        assert job_state(job).status == "running"
+        claim(job, pid=None, started_seconds_ago=settings.JOB_STALE_SECONDS + 1)
+        assert job_state(job).status == "failed"
+
+
+@POSTGRES
+def test_a_worker_killed_mid_job_leaves_the_data_and_shows_failed(transactional_db, admin_user):
+    """A real `manage.py db_worker` takes a large reseed and is killed (SIGKILL) while it runs."""
+    monsters_seed(count=50, seed=1)
+    before = list(Monster.objects.order_by("pk").values_list("pk", "name", "health"))
+    job = reseed_job(count=3_000_000, actor=admin_user)
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.runner_pid is not None:
+                break
+            time.sleep(0.1)
+        assert job.runner_pid == worker.pid, "the worker never started the job"
+        time.sleep(0.5)  # in the middle of generating and copying
+        assert job_state(job).status == "running"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    deadline = time.monotonic() + 10
+    while job_state(job).status == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)  # PostgreSQL notices the dropped connection
+    state = job_state(job)
+    assert state.status == "failed" and state.error == WORKER_LOST_MESSAGE
+    assert list(Monster.objects.order_by("pk").values_list("pk", "name", "health")) == before
+    assert not AuditEntry.objects.filter(action="reset").exists()
+
+
+class TestJobPage:
+    def test_staff_see_the_status_times_and_result(self, client, admin_user):
+        job = reseed_job(actor=admin_user)
+        client.force_login(admin_user)
+        page = client.get(reverse("job", args=[job.pk]))
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "queued" in content and "This page updates itself" in content and "js/job.js" in content
+        assert client.get(reverse("job-status", args=[job.pk])).json() == {
+            "status": "queued", "finished": False, "error": "",
+        }  # fmt: skip
+        run_worker()
+        content = client.get(reverse("job", args=[job.pk])).content.decode()
+        assert "succeeded" in content and "Replaced every monster with 40 new ones." in content
+        assert "js/job.js" not in content  # nothing left to wait for
+
+    def test_the_user_is_told_on_their_next_page_when_it_finishes(self, client, admin_user, monkeypatch):
+        monkeypatch.setattr("monsters.views.RESEED_INLINE_MAX", 10)
+        client.force_login(admin_user)
+        client.post(reverse("monsters:reset"), {"count": 25, "confirm": "on"})
+        assert "Finished:" not in client.get(reverse("monsters:home")).content.decode()
+        run_worker()
+        content = client.get(reverse("monsters:home")).content.decode()
+        assert "Finished:" in content and "Replace every monster with 25 generated ones" in content
+        assert "Finished:" not in client.get(reverse("monsters:home")).content.decode()  # told once
+
+    def test_unknown_job_is_404(self, client, admin_user):
+        client.force_login(admin_user)
+        assert client.get("/ops/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+    def test_only_staff_see_jobs(self, client, django_user_model):
+        job = reseed_job()
+        for url in (reverse("job", args=[job.pk]), reverse("job-status", args=[job.pk]), reverse("ops")):
+            client.logout()
+            response = client.get(url)
+            assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+            client.force_login(django_user_model.objects.create_user(f"visitor-{url}", password="x"))
+            assert client.get(url).status_code == 403
+
+    def test_the_operations_page_lists_jobs_and_the_audit_log(self, client, admin_user):
+        monsters_seed(count=5, seed=1, reset=True, actor=admin_user)
+        reseed_job(actor=admin_user)
+        client.force_login(admin_user)
+        content = client.get(reverse("ops")).content.decode()
+        assert "Reseed 40" in content and "Replaced every monster with 5 monsters (seed 1)" in content
