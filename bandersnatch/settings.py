@@ -30,7 +30,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "bandersnatch.admin_site.BandersnatchAdminConfig",  # the admin, staff only (403 otherwise)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

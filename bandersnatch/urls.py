@@ -4,9 +4,6 @@ from django.urls import include, path
 from . import views
 from .api import api
 
-admin.site.site_header = "Bandersnatch administration"
-admin.site.site_title = "Bandersnatch admin"
-
 urlpatterns = [
     path("", include("monsters.urls")),
     path("", include("analytics.urls")),

@@ -152,7 +152,10 @@ class TestAdmin:
         assert response.context["cl"].result_count == 3
         assert client.get(reverse("admin:ml_predictionlog_add")).status_code == 403
 
-    def test_non_staff_are_sent_to_the_admin_sign_in(self, client, django_user_model):
+    def test_signed_in_non_staff_get_403(self, client, django_user_model):
         client.force_login(django_user_model.objects.create_user("visitor", password="x"))
+        assert client.get(reverse("admin:ml_predictionlog_changelist")).status_code == 403
+
+    def test_anonymous_visitors_are_sent_to_the_admin_sign_in(self, client):
         response = client.get(reverse("admin:ml_predictionlog_changelist"))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -281,9 +281,10 @@ class TestAdmin:
         assert shown and all(m.type == "Dragon" and "dragon" in m.name.lower() for m in shown)
 
     def test_plain_users_and_anonymous_are_kept_out(self, client, user):
+        """Anonymous: the admin's sign-in; signed in without staff rights: 403."""
         assert client.get(self.url).status_code == 302
         client.force_login(user)
-        assert client.get(self.url).status_code == 302
+        assert client.get(self.url).status_code == 403
 
     def test_no_full_count_per_page_view(self, client, staff, monsters, django_assert_max_num_queries):
         client.force_login(staff)
