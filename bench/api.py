@@ -44,10 +44,9 @@ class Load:
     errors: int  # non-2xx answers and socket errors
 
     def row(self, label: str) -> str:
-        cells = [
-            label, f"{self.per_second:,.0f}", f"{self.p50_ms:.1f}", f"{self.p99_ms:.1f}", f"{self.max_ms:.1f}",
-            f"{self.requests:,}", f"{self.errors:,}",
-        ]  # fmt: skip
+        numbers = [self.per_second, self.p50_ms, self.p99_ms, self.max_ms]
+        cells = [label, *(f"{n:,.0f}" if i == 0 else f"{n:.1f}" for i, n in enumerate(numbers))]
+        cells += [f"{self.requests:,}", f"{self.errors:,}"]
         return "| " + " | ".join(cells) + " |"
 
 
@@ -166,8 +165,8 @@ def run(count: int, *, repeat: int, log) -> str:
         [
             f"### Trained on {count:,} monsters",
             "",
-            f"`wrk -t2 -c{CONNECTIONS} -d{SECONDS}s` on loopback against gunicorn with {WORKERS} sync workers, "
-            "on the same 2 cores; one monster per request.",
+            f"`wrk -t2 -c{CONNECTIONS} -d{SECONDS}s` on loopback against gunicorn with {WORKERS} sync "
+            "workers, on the same 2 cores; one monster per request.",
             "",
             header,
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
