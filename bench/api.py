@@ -178,7 +178,7 @@ def run(count: int, *, repeat: int, log) -> str:
             f"the run: {logged:,} of {ours.requests:,} answered (wrk counts only the requests that "
             "finished inside its window).",
             "",
-            f"A batch of {BATCH:,} monsters in one request (`{{\"instances\": [...]}}`), {repeat} requests "
+            f'A batch of {BATCH:,} monsters in one request (`{{"instances": [...]}}`), {repeat} requests '
             f"after a warm-up, client round trip: median {batch_median:.1f} ms, worst {batch_max:.1f} ms.",
             "",
         ]
