@@ -9,7 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -42,6 +43,17 @@ def account_create(*, email: str, password: str) -> User:
             return User.objects.create_user(username=email, email=email, password=password)
     except IntegrityError as error:
         raise ValidationError(EMAIL_TAKEN, code="taken") from error
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in, where an email is matched in any case (accounts store it lower-cased)."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        return username.lower() if "@" in username else username
+
+
+sign_in = LoginView.as_view(authentication_form=SignInForm)
 
 
 class SignupForm(SetPasswordMixin, forms.Form):

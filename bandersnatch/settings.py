@@ -141,8 +141,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "monsters:home"
+LOGOUT_REDIRECT_URL = "monsters:home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

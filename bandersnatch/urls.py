@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import accounts, views
@@ -11,8 +12,16 @@ urlpatterns = [
     path("ops/", views.ops, name="ops"),
     path("ops/jobs/<uuid:pk>/", views.job_detail, name="job"),
     path("ops/jobs/<uuid:pk>/status", views.job_status, name="job-status"),
+    # Django's account views, without password reset: it needs a mail server.
     path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/login/", accounts.sign_in, name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -11,7 +11,7 @@ import resource
 import sys
 import time
 
-from .django_setup import setup
+from .django_setup import configure
 
 FRESH_ROWS = 10_000
 
@@ -55,5 +55,5 @@ def train(algorithm: str) -> dict:
 
 
 if __name__ == "__main__":
-    setup()
+    configure()  # the parent run migrated already
     print(json.dumps(train(sys.argv[1])))
