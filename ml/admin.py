@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from monsters.pagination import EstimatedCountPaginator
 
-from .models import ModelVersion, PredictionLog
+from .models import ModelVersion, PredictionLog, Promotion
 from .services import model_version_activate
 
 
@@ -55,3 +55,25 @@ class PredictionLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a log is read, not edited
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    """Which version was active when: written by activation, read here."""
+
+    list_display = ["activated_at", "version", "previous", "reason", "activated_by"]
+    list_filter = ["reason"]
+    list_select_related = ["version", "previous", "activated_by"]
+
+    def get_queryset(self, request):
+        blobs = ["version__artifact", "version__detector", "previous__artifact", "previous__detector"]
+        return super().get_queryset(request).defer(*blobs)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

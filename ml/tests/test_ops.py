@@ -211,3 +211,10 @@ def test_a_scikit_learn_mismatch_is_shown_on_the_card(client, trained_version):
     ModelVersion.objects.filter(pk=trained_version.pk).update(sklearn_version="0.24.2")
     content = client.get(reverse("ml:version", args=[trained_version.version])).content.decode()
     assert "this server runs scikit-learn" in content
+
+
+def test_staff_read_the_promotion_history_in_the_admin(client, admin_user, trained_version):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:ml_promotion_changelist"))
+    assert response.status_code == 200 and response.context["cl"].result_count == 1
+    assert client.get(reverse("admin:ml_promotion_add")).status_code == 403
