@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from bandersnatch.admin import ReadOnlyAdmin
 from monsters.pagination import EstimatedCountPaginator
 
 from .models import ModelVersion, PredictionLog, Promotion
@@ -58,7 +59,7 @@ class PredictionLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(ReadOnlyAdmin):
     """Which version was active when: written by activation, read here."""
 
     list_display = ["activated_at", "version", "previous", "reason", "activated_by"]
@@ -68,12 +69,3 @@ class PromotionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         blobs = ["version__artifact", "version__detector", "previous__artifact", "previous__detector"]
         return super().get_queryset(request).defer(*blobs)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -84,16 +84,8 @@ def monster_list(request: HttpRequest, query: Query[TableQuery]):
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise HttpError(400, f"{name}: {errors[0]}" if name != "__all__" else errors[0])
-    params = form.cleaned_data
     try:
-        page = monster_table_page(
-            **form.filters(),
-            sort=params["sort"],
-            per_page=params["per_page"],
-            page=params["page"],
-            after=params["after"],
-            before=params["before"],
-        )
+        page = monster_table_page(**form.page_options())
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     except QueryTimedOut:

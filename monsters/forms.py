@@ -81,6 +81,11 @@ class DataPageForm(MonsterFilterForm):
             self.add_error("before", "Give either after or before, not both.")
         return cleaned
 
+    def page_options(self) -> dict:
+        """The keyword arguments of selectors.monster_table_page: filters, sort and position."""
+        positions = ("sort", "per_page", "page", "after", "before")
+        return {**self.filters(), **{name: self.cleaned_data[name] for name in positions}}
+
 
 class ReseedForm(forms.Form):
     """How many monsters replace the current ones, and an optional seed; confirmed on a second step."""

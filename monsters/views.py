@@ -52,23 +52,15 @@ def data(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "columns": FIELD_LABELS}
     if not form.is_valid():
         return render(request, "monsters/data.html", context, status=400)
-    params = form.cleaned_data
     try:
-        page = monster_table_page(
-            **form.filters(),
-            sort=params["sort"],
-            per_page=params["per_page"],
-            page=params["page"],
-            after=params["after"],
-            before=params["before"],
-        )
+        page = monster_table_page(**form.page_options())
     except ValueError as exc:  # a cursor that does not decode
         form.add_error(None, str(exc))
         return render(request, "monsters/data.html", context, status=400)
     except QueryTimedOut:
         context["timed_out"] = True
         return render(request, "monsters/data.html", context, status=503)
-    return render(request, "monsters/data.html", {**context, "page": page, "sort": params["sort"]})
+    return render(request, "monsters/data.html", {**context, "page": page, "sort": form.cleaned_data["sort"]})
 
 
 @require_GET

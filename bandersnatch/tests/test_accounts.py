@@ -299,8 +299,9 @@ class TestCsrf:
 
 
 def test_an_email_signs_in_in_any_case(client, django_user_model):
-    django_user_model.objects.create_user("ada@example.com", "ada@example.com", "correct horse battery")
-    response = client.post(reverse("login"), {"username": "Ada@Example.COM", "password": "correct horse battery"})
+    password = "correct horse battery"
+    django_user_model.objects.create_user("ada@example.com", "ada@example.com", password)
+    response = client.post(reverse("login"), {"username": "Ada@Example.COM", "password": password})
     assert response.status_code == 302
     assert client.get(reverse("password_change")).status_code == 200
 
