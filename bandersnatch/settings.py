@@ -110,6 +110,9 @@ PREDICTION_LOG_RETENTION_DAYS = env.int("PREDICTION_LOG_RETENTION_DAYS", default
 PREDICTION_LOG_SYNC = env.bool("PREDICTION_LOG_SYNC", default=False)
 # Largest JSON body the API reads (a 1,000-monster batch is about 80 KB).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+# Largest CSV file the staff import page takes.  Uploads above Django's
+# FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stream to a temporary file first.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

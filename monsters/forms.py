@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from .generator import MAX_LEVEL, RARITIES, TYPES
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
@@ -100,3 +102,33 @@ class ReseedForm(forms.Form):
         help_text="Optional: the same seed gives the same monsters.",
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class ImportForm(forms.Form):
+    """A CSV file of monsters, and whether it adds to the table or replaces it."""
+
+    file = forms.FileField(label="CSV file", widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}))
+    mode = forms.ChoiceField(
+        choices=[
+            ("append", "Append: add them to the monsters already there"),
+            ("replace", "Replace: delete every monster first (ids restart at 1)"),
+        ],
+        initial="append",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, data=None, files=None, **kwargs):
+        # A post without a mode appends, and the page shows that choice again.
+        if data is not None and not data.get("mode"):
+            data = data.copy()
+            data["mode"] = "append"
+        super().__init__(data, files, **kwargs)
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(file.size)}, more than the limit of "
+                f"{filesizeformat(settings.IMPORT_MAX_BYTES)}."
+            )
+        return file

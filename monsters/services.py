@@ -6,6 +6,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def monsters_seed(
             )
         else:
             if reset:
-                _empty_table()
+                monsters_empty()
             done = 0
             for chunk in chunks:
                 Monster.objects.bulk_create(_as_monsters(chunk, created_at), batch_size=SQLITE_BATCH_SIZE)
@@ -86,7 +87,7 @@ def monsters_seed(
     return count
 
 
-def _empty_table() -> None:
+def monsters_empty() -> None:
     """Delete every monster and restart ids at 1 (TRUNCATE on PostgreSQL)."""
     statements = connection.ops.sql_flush(no_style(), [Monster._meta.db_table], reset_sequences=True)
     with connection.cursor() as cursor:
@@ -99,19 +100,15 @@ def _as_monsters(frame: pd.DataFrame, created_at) -> list[Monster]:
 
 
 def _copy_into_postgres(chunks, *, count: int, reset: bool, created_at, on_progress) -> None:
-    """Stream the chunks in with binary COPY.
+    """Stream the chunks in with binary COPY (see bulk_load for the indexes).
 
-    For a large load the indexes are dropped first and rebuilt after (much
-    faster than updating them row by row); it all stays in the caller's
-    transaction, so a failure restores them.  After TRUNCATE the rows are
-    written frozen, which also lets index-only scans work at once.
+    After TRUNCATE the rows are written frozen, which also lets index-only
+    scans work at once.
     """
     table = connection.ops.quote_name(Monster._meta.db_table)
-    with connection.cursor() as cursor:
-        if reset:
-            _empty_table()
-        rebuild_indexes = reset or count > _estimated_rows(cursor, Monster._meta.db_table)
-        indexes = _drop_indexes(cursor, Monster._meta.db_table) if rebuild_indexes else []
+    if reset:
+        monsters_empty()
+    with connection.cursor() as cursor, bulk_load(cursor, rows=count, reset=reset):
 
         def encoded() -> Iterator[bytes]:
             done = 0
@@ -130,13 +127,27 @@ def _copy_into_postgres(chunks, *, count: int, reset: bool, created_at, on_progr
             if stream.error is not None:
                 raise stream.error from None
             raise
-        if indexes:
-            cursor.execute(
-                "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL max_parallel_maintenance_workers = 1"
-            )
-            for definition in indexes:
-                cursor.execute(definition)
-        cursor.execute(f"ANALYZE {table}")
+
+
+@contextmanager
+def bulk_load(cursor, *, rows: int, reset: bool) -> Iterator[None]:
+    """Around a COPY of `rows` monsters into PostgreSQL, in the caller's transaction.
+
+    For a large load the indexes are dropped first and rebuilt after (much
+    faster than updating them row by row; a failure restores them with the
+    transaction), then the table is analysed for the planner.
+    """
+    table = Monster._meta.db_table
+    rebuild = reset or rows > _estimated_rows(cursor, table)
+    indexes = _drop_indexes(cursor, table) if rebuild else []
+    yield
+    if indexes:
+        cursor.execute(
+            "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL max_parallel_maintenance_workers = 1"
+        )
+        for definition in indexes:
+            cursor.execute(definition)
+    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _estimated_rows(cursor, table: str) -> int:

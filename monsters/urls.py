@@ -9,4 +9,5 @@ urlpatterns = [
     path("data/export.csv", views.export_csv, name="export"),
     path("monsters/<int:pk>/", views.detail, name="detail"),
     path("ops/reset/", views.reset, name="reset"),
+    path("ops/import/", views.import_csv, name="import"),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -16,8 +17,9 @@ from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
 
 from . import tasks
-from .forms import DataPageForm, ReseedForm
+from .forms import DataPageForm, ImportForm, ReseedForm
 from .generator import RARITIES, generate_monsters
+from .importing import ImportRejected, monsters_import_csv
 from .models import DataVersion, Monster
 from .pagination import count_rows
 from .selectors import monster_table_page
@@ -119,3 +121,27 @@ def reset(request: HttpRequest) -> HttpResponse:
     )
     job_follow(request, job)
     return redirect(job)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def import_csv(request: HttpRequest) -> HttpResponse:
+    """Staff upload monsters as CSV: every row goes in, or none and the page says which cells are wrong."""
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES}
+    if request.method == "GET":
+        return render(request, "monsters/import.html", context)
+    if not form.is_valid():
+        return render(request, "monsters/import.html", context, status=400)
+    mode = form.cleaned_data["mode"]
+    try:
+        imported = monsters_import_csv(file=form.cleaned_data["file"], mode=mode, actor=request.user)
+    except ImportRejected as rejected:
+        if not rejected.errors:  # not a CSV of monsters at all: one sentence says why
+            form.add_error("file", rejected.message)
+        return render(request, "monsters/import.html", {**context, "rejected": rejected}, status=400)
+    if mode == "replace":
+        messages.success(request, f"Replaced every monster with {imported:,} imported ones.")
+    else:
+        messages.success(request, f"Imported {imported:,} monsters.")
+    return redirect("monsters:data")
