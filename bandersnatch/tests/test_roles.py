@@ -15,12 +15,18 @@ from monsters.models import Monster
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = ["/", "/data", "/view", "/analytics/", "/model", "/model/versions/", "/api/health", "/accounts/login/",
-          "/accounts/signup/"]  # fmt: skip
-SIGNED_IN = ["/data/export.csv", "/model/download", "/model/versions/1/download", "/model/versions/1/card.json",
-             "/accounts/password_change/"]  # fmt: skip
-STAFF_GET = ["/ops/", "/ops/reset/", "/ops/import/", "/ops/train/", "/model/monitoring", "/admin/",
-             "/admin/monsters/monster/", "/admin/bandersnatch/auditentry/"]  # fmt: skip
+PUBLIC = [
+    "/", "/data", "/view", "/analytics/", "/model", "/model/versions/", "/api/health",
+    "/accounts/login/", "/accounts/signup/",
+]  # fmt: skip
+SIGNED_IN = [
+    "/data/export.csv", "/model/download", "/model/versions/1/download", "/model/versions/1/card.json",
+    "/accounts/password_change/",
+]  # fmt: skip
+STAFF_GET = [
+    "/ops/", "/ops/reset/", "/ops/import/", "/ops/train/", "/model/monitoring", "/admin/",
+    "/admin/monsters/monster/", "/admin/bandersnatch/auditentry/",
+]  # fmt: skip
 STAFF_POST = ["/ops/reset/", "/ops/import/", "/ops/train/", "/model/versions/1/activate", "/model/rollback"]
 
 
