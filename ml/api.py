@@ -17,6 +17,7 @@ from pydantic import ValidationError as SchemaError
 
 from monsters.generator import MAX_LEVEL, TYPES
 
+from .forms import MAX_RESOURCE
 from .machine import Machine
 from .models import ModelVersion, PredictionLog
 from .services import (
@@ -30,7 +31,6 @@ from .services import (
 
 router = Router(tags=["models"])
 MAX_INSTANCES = 1_000
-MAX_RESOURCE = 1_000_000.0
 BOUNDS = {
     "level": (1, MAX_LEVEL),
     **{field: (0, int(MAX_RESOURCE)) for field in ("health", "energy", "sanity")},

@@ -7,7 +7,7 @@ from monsters.generator import MAX_LEVEL, TYPES, generate_monsters
 
 from .training import ALGORITHMS, DEFAULT_FEATURES, DEFAULT_TARGET, FEATURES, TARGETS, clean_params
 
-MAX_RESOURCE = 1_000_000.0
+MAX_RESOURCE = 1_000_000.0  # the largest resource a prediction accepts, on the page and the API
 
 
 class PredictionForm(forms.Form):

@@ -25,9 +25,9 @@ from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
 from .models import DAMAGE_SUFFIXES, Monster
 from .services import (
     EXPORT_COLUMNS,
-    SQLITE_BATCH_SIZE,
     bulk_load,
     data_version_bump,
+    monsters_bulk_create,
     monsters_empty,
 )
 
@@ -105,7 +105,7 @@ def monsters_import_csv(*, file, mode: str, actor=None) -> int:
             if connection.vendor == "postgresql":
                 _copy_into_postgres(monsters, replace=mode == "replace")
             else:
-                _bulk_create(monsters)
+                monsters_bulk_create(monsters)
             data_version_bump()
             imported = f"{len(monsters):,} monsters from {file_name}"
             replaced = f"Replaced every monster with {imported}"
@@ -297,16 +297,6 @@ def _shown(value: str) -> str:
     """A cell as quoted in a message: on one line, and cut short if long."""
     value = " ".join(value.split())
     return value if len(value) <= SHOWN_VALUE_MAX_LENGTH else value[: SHOWN_VALUE_MAX_LENGTH - 1] + "…"
-
-
-def _bulk_create(monsters: pd.DataFrame) -> None:
-    """bulk_create in batches, each monster made by the model's positional fast path."""
-    fields = [field.attname for field in Monster._meta.concrete_fields if not field.primary_key]
-    columns = [monsters[field].tolist() for field in fields if field != "created_at"]
-    columns.insert(fields.index("created_at"), monsters["created_at"].dt.to_pydatetime().tolist())
-    Monster.objects.bulk_create(
-        (Monster(None, *row) for row in zip(*columns, strict=True)), batch_size=SQLITE_BATCH_SIZE
-    )
 
 
 def _copy_into_postgres(monsters: pd.DataFrame, *, replace: bool) -> None:
