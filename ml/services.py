@@ -118,10 +118,9 @@ def model_version_train(
         try:
             with transaction.atomic():
                 number = (ModelVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1
-                previous = ModelVersion.objects.filter(is_active=True).first() if activate else None
+                version = ModelVersion.objects.create(version=number, is_active=False, **fields)
                 if activate:
-                    ModelVersion.objects.filter(is_active=True).update(is_active=False)
-                version = ModelVersion.objects.create(version=number, is_active=activate, **fields)
+                    _switch_active(version, reason=Promotion.Reason.TRAINED, actor=created_by)
                 audit_record(
                     action=AuditEntry.Action.TRAIN,
                     summary=f"Trained model v{number} ({algorithm}, accuracy {version.accuracy:.2%})"
@@ -129,8 +128,6 @@ def model_version_train(
                     actor=created_by,
                     version=number,
                 )
-                if activate:
-                    _promote(version, previous=previous, reason=Promotion.Reason.TRAINED, actor=created_by)
             break
         except IntegrityError:
             if attempt == 2:
@@ -163,17 +160,13 @@ def _beats_active(result) -> bool:
 def model_version_activate(*, version: ModelVersion, actor=None, reason: str = "activated") -> ModelVersion:
     """Make `version` the one active version (the database allows only one), and record it."""
     with transaction.atomic():
-        previous = ModelVersion.objects.without_blobs().filter(is_active=True).exclude(pk=version.pk).first()
-        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
-        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+        previous = _switch_active(version, reason=reason, actor=actor)
         action = (
             AuditEntry.Action.ROLLBACK if reason == Promotion.Reason.ROLLBACK else AuditEntry.Action.ACTIVATE
         )
         was = f" (was v{previous.version})" if previous else ""
         audit_record(action=action, summary=f"Activated model v{version.version}{was}", actor=actor,
                      version=version.version, previous=previous.version if previous else None)  # fmt: skip
-        _promote(version, previous=previous, reason=reason, actor=actor)
-    version.is_active = True
     forget_active_version()
     logger.info("Activated model v%d", version.version)
     return version
@@ -190,10 +183,20 @@ def model_version_rollback(*, actor=None) -> ModelVersion:
     return model_version_activate(version=last.previous, actor=actor, reason=Promotion.Reason.ROLLBACK)
 
 
-def _promote(version: ModelVersion, *, previous: ModelVersion | None, reason: str, actor) -> None:
+def _switch_active(version: ModelVersion, *, reason: str, actor) -> ModelVersion | None:
+    """Make `version` the active one and record the promotion; the version it replaced.
+
+    Call inside a transaction: the database allows one active version, so the
+    old one is switched off first.
+    """
+    previous = ModelVersion.objects.without_blobs().filter(is_active=True).exclude(pk=version.pk).first()
+    ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
     Promotion.objects.create(
         version=version, previous=previous, reason=reason, activated_by=actor if actor and actor.pk else None
     )
+    return previous
 
 
 # Loading --------------------------------------------------------------------
