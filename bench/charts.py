@@ -6,12 +6,12 @@ from .pages import PAGE_HEADER, measure_page
 from .timing import gzipped, once, times
 
 VIEW_PAGES = [
-    ("scatter (sample)", "/view?kind=scatter&x=level&y=health&color=rarity"),
-    ("scatter, filtered", "/view?kind=scatter&x=health&y=energy&color=type&type=Fey&level_min=5"),
-    ("histogram", "/view?kind=histogram&x=health&color=rarity"),
-    ("histogram of names", "/view?kind=histogram&x=name&color=rarity"),
-    ("box", "/view?kind=box&x=type&y=health&color=rarity"),
-    ("density", "/view?kind=density&x=health&y=sanity"),
+    ("scatter (sample)", "/view/?kind=scatter&x=level&y=health&color=rarity"),
+    ("scatter, filtered", "/view/?kind=scatter&x=health&y=energy&color=type&type=Fey&level_min=5"),
+    ("histogram", "/view/?kind=histogram&x=health&color=rarity"),
+    ("histogram of names", "/view/?kind=histogram&x=name&color=rarity"),
+    ("box", "/view/?kind=box&x=type&y=health&color=rarity"),
+    ("density", "/view/?kind=density&x=health&y=sanity"),
     ("statistics page", "/analytics/"),
 ]
 

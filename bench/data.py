@@ -82,20 +82,20 @@ def data_pages(count: int) -> list[tuple[str, str]]:
     fey_deep = fey[int(fey.count() * 0.9)]
     jump = max(1, int(count / 50 * 0.9))
     return [
-        ("first page", "/data"),
-        ("deep page, next link (keyset)", f"/data?sort=health&page={deep_offset // 50 + 1}&after={cursor}"),
-        ("deep page, jump to page", f"/data?page={jump}"),
-        ("last page", "/data?page=last"),
-        ("sorted by health, descending", "/data?sort=-health"),
-        ("sorted by name", "/data?sort=name"),
-        ("sorted by created_at, descending", "/data?sort=-created_at"),
-        ("filtered: type and rarity", "/data?type=Dragon&rarity=Rank+5"),
-        ("filtered: level range, sorted", "/data?level_min=10&level_max=12&sort=-sanity"),
-        ("filtered: name contains", "/data?q=lich"),
-        ("filtered: two-letter name search", "/data?q=zz&sort=health"),
+        ("first page", "/data/"),
+        ("deep page, next link (keyset)", f"/data/?sort=health&page={deep_offset // 50 + 1}&after={cursor}"),
+        ("deep page, jump to page", f"/data/?page={jump}"),
+        ("last page", "/data/?page=last"),
+        ("sorted by health, descending", "/data/?sort=-health"),
+        ("sorted by name", "/data/?sort=name"),
+        ("sorted by created_at, descending", "/data/?sort=-created_at"),
+        ("filtered: type and rarity", "/data/?type=Dragon&rarity=Rank+5"),
+        ("filtered: level range, sorted", "/data/?level_min=10&level_max=12&sort=-sanity"),
+        ("filtered: name contains", "/data/?q=lich"),
+        ("filtered: two-letter name search", "/data/?q=zz&sort=health"),
         (
             "filtered + deep keyset page",
-            f"/data?type=Fey&sort=-level&page=2000&after={encode_cursor(*fey_deep)}",
+            f"/data/?type=Fey&sort=-level&page=2000&after={encode_cursor(*fey_deep)}",
         ),
     ]
 

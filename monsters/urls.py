@@ -5,7 +5,7 @@ from . import views
 app_name = "monsters"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("data", views.data, name="data"),
+    path("data/", views.data, name="data"),
     path("data/export.csv", views.export_csv, name="export"),
     path("monsters/<int:pk>/", views.detail, name="detail"),
     path("ops/reset/", views.reset, name="reset"),

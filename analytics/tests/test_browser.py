@@ -67,7 +67,7 @@ def test_view_draws_the_chart_and_redraws_it_for_a_new_x_axis(live_server, page)
         "document.querySelector('#chart .xtitle').textContent === 'Energy'", timeout=15_000
     )
     assert "x=energy" in page.url  # the new chart has a shareable URL
-    assert page.locator("#rows-link").get_attribute("href") == "/data"
+    assert page.locator("#rows-link").get_attribute("href") == "/data/"
 
 
 def test_statistics_page_draws_every_figure(live_server, page):

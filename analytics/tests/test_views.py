@@ -45,8 +45,8 @@ class TestView:
             VIEW, {"kind": "histogram", "x": "level", "type": "Fey", "level_min": 3, "q": "faerie"}
         )
         assert response.status_code == 200
-        assert response.context["rows_url"] == "/data?type=Fey&q=faerie&level_min=3"
-        assert 'href="/data?type=Fey&amp;q=faerie&amp;level_min=3"' in response.content.decode()
+        assert response.context["rows_url"] == "/data/?type=Fey&q=faerie&level_min=3"
+        assert 'href="/data/?type=Fey&amp;q=faerie&amp;level_min=3"' in response.content.decode()
 
     def test_the_form_keeps_resource_ranges_from_the_url(self, client, monsters):
         response = client.get(VIEW, {"health_min": 10, "health_max": 50})
@@ -93,7 +93,7 @@ class TestFigureJson:
         assert response.status_code == 200
         body = response.json()
         assert body["figure"]["data"][0]["type"] == "heatmap"
-        assert body["rows_url"] == "/data?rarity=Rank+1"
+        assert body["rows_url"] == "/data/?rarity=Rank+1"
 
     def test_bad_input_is_a_400_naming_the_problem(self, client, monsters):
         response = client.get(FIGURE, {"kind": "pie"})

@@ -45,18 +45,18 @@ def grace():
 
 class TestSignUp:
     def test_the_page_offers_email_and_the_password_twice(self, client):
-        response = client.get(SIGNUP, {"next": "/data"})
+        response = client.get(SIGNUP, {"next": "/data/"})
         assert response.status_code == 200
         content = response.content.decode()
         for name in ("email", "password1", "password2", "csrfmiddlewaretoken"):
             assert f'name="{name}"' in content
-        assert 'name="next" value="/data"' in content
-        assert f'href="{LOGIN}?next=/data"' in content  # the navigation passes the page asked for on
+        assert 'name="next" value="/data/"' in content
+        assert f'href="{LOGIN}?next=/data/"' in content  # the navigation passes the page asked for on
 
     def test_creates_a_plain_signed_in_account_with_a_hashed_password(self, client, django_user_model):
-        response = client.post(SIGNUP, signup_data(next="/data?type=Fey"))
+        response = client.post(SIGNUP, signup_data(next="/data/?type=Fey"))
         assert response.status_code == 302
-        assert response["Location"] == "/data?type=Fey"
+        assert response["Location"] == "/data/?type=Fey"
         user = django_user_model.objects.get()
         assert user.username == user.email == "ada@example.com"
         assert user.password.startswith(f"{identify_hasher(user.password).algorithm}$")
@@ -143,9 +143,9 @@ class TestSignInAndOut:
         assert f'name="next" value="{HOME}"' in content
 
     def test_sign_in_with_the_email(self, client, ada):
-        response = client.post(LOGIN, {"username": "ada@example.com", "password": PASSWORD, "next": "/data"})
+        response = client.post(LOGIN, {"username": "ada@example.com", "password": PASSWORD, "next": "/data/"})
         assert response.status_code == 302
-        assert response["Location"] == "/data"
+        assert response["Location"] == "/data/"
         assert get_user(client) == ada
 
     def test_a_wrong_password_is_a_form_error(self, client, ada):
@@ -175,8 +175,8 @@ class TestSignInAndOut:
 class TestNavigation:
     def test_anonymous_visitors_get_sign_in_and_sign_up(self, client):
         content = client.get(reverse("monsters:data"), {"type": "Fey"}).content.decode()
-        assert f'href="{LOGIN}?next=/data%3Ftype%3DFey"' in content
-        assert f'href="{SIGNUP}?next=/data%3Ftype%3DFey"' in content
+        assert f'href="{LOGIN}?next=/data/%3Ftype%3DFey"' in content
+        assert f'href="{SIGNUP}?next=/data/%3Ftype%3DFey"' in content
         assert "Sign out" not in content
 
     def test_signed_in_users_get_their_name_linked_to_password_change_and_sign_out(self, client, ada):

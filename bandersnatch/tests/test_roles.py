@@ -16,7 +16,7 @@ from monsters.models import Monster
 pytestmark = pytest.mark.django_db
 
 PUBLIC = [
-    "/", "/data", "/view", "/analytics/", "/model", "/model/versions/", "/api/health",
+    "/", "/data/", "/view/", "/analytics/", "/model/", "/model/versions/", "/api/health",
     "/accounts/login/", "/accounts/signup/",
 ]  # fmt: skip
 SIGNED_IN = [
@@ -24,10 +24,10 @@ SIGNED_IN = [
     "/accounts/password_change/",
 ]  # fmt: skip
 STAFF_GET = [
-    "/ops/", "/ops/reset/", "/ops/import/", "/ops/train/", "/model/monitoring", "/admin/",
+    "/ops/", "/ops/reset/", "/ops/import/", "/ops/train/", "/model/monitoring/", "/admin/",
     "/admin/monsters/monster/", "/admin/bandersnatch/auditentry/",
 ]  # fmt: skip
-STAFF_POST = ["/ops/reset/", "/ops/import/", "/ops/train/", "/model/versions/1/activate", "/model/rollback"]
+STAFF_POST = ["/ops/reset/", "/ops/import/", "/ops/train/", "/model/versions/1/activate/", "/model/rollback/"]
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@
       params.set(field + "_min", low);
       params.set(field + "_max", high);
     });
-    window.location.href = "/data?" + params.toString();
+    window.location.href = "/data/?" + params.toString();
   }
 
   function openPoint(event) {
