@@ -15,21 +15,16 @@ import time
 
 import numpy as np
 import pandas as pd
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError
 from django.utils import timezone
 
 from bandersnatch.audit import audit_record
 from bandersnatch.models import AuditEntry
 
 from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
+from .loading import LoadBusy, LoadConflict, monsters_load
 from .models import DAMAGE_SUFFIXES, Monster
-from .services import (
-    EXPORT_COLUMNS,
-    bulk_load,
-    data_version_bump,
-    monsters_bulk_create,
-    monsters_empty,
-)
+from .services import EXPORT_COLUMNS, data_version_bump
 
 logger = logging.getLogger(__name__)
 
@@ -85,42 +80,42 @@ class ImportRejected(Exception):
         self.total = max(total, len(self.errors))
 
 
-def monsters_import_csv(*, file, mode: str, actor=None) -> int:
+def monsters_import_csv(*, file, mode: str, actor=None, wait: float | None = None) -> int:
     """Add the monsters of a CSV file, after emptying the table if `mode` is "replace".
 
     All or nothing: one bad cell rejects the whole file (ImportRejected) before
     anything is written, and the rows, the data version and the audit entry
     share one transaction.  `file`: a binary file such as an upload.
-    `actor`: the user who asked (None: a command).
+    `actor`: the user who asked (None: a command).  `wait`: seconds to wait
+    for another load to finish (then ImportRejected; None: as long as it takes).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     started = time.perf_counter()
     monsters = _checked_monsters(_read_cells(file.read()))
     file_name = getattr(file, "name", None) or "a file"
+
+    def record() -> None:
+        data_version_bump()
+        imported = f"{len(monsters):,} monsters from {file_name}"
+        replaced = f"Replaced every monster with {imported}"
+        audit_record(
+            action=AuditEntry.Action.IMPORT,
+            summary=replaced if mode == "replace" else f"Imported {imported}",
+            actor=actor,
+            rows=len(monsters),
+            mode=mode,
+            file=file_name,
+        )
+
     try:
-        with transaction.atomic():
-            if mode == "replace":
-                monsters_empty()
-            if connection.vendor == "postgresql":
-                _copy_into_postgres(monsters, replace=mode == "replace")
-            else:
-                monsters_bulk_create(monsters)
-            data_version_bump()
-            imported = f"{len(monsters):,} monsters from {file_name}"
-            replaced = f"Replaced every monster with {imported}"
-            audit_record(
-                action=AuditEntry.Action.IMPORT,
-                summary=replaced if mode == "replace" else f"Imported {imported}",
-                actor=actor,
-                rows=len(monsters),
-                mode=mode,
-                file=file_name,
-            )
+        monsters_load([monsters], rows=len(monsters), replace=mode == "replace", record=record, wait=wait)
     except (IntegrityError, DataError) as exc:
         # The checks mirror the constraints, so this is a gap in them: refuse, don't crash.
         logger.exception("The database refused an import the checks had passed")
         raise ImportRejected(f"The database refused the file: {exc}".strip()) from exc
+    except (LoadBusy, LoadConflict) as exc:
+        raise ImportRejected(str(exc)) from exc
     logger.info("Imported %d monsters (%s) in %.2f s", len(monsters), mode, time.perf_counter() - started)
     return len(monsters)
 
@@ -297,29 +292,3 @@ def _shown(value: str) -> str:
     """A cell as quoted in a message: on one line, and cut short if long."""
     value = " ".join(value.split())
     return value if len(value) <= SHOWN_VALUE_MAX_LENGTH else value[: SHOWN_VALUE_MAX_LENGTH - 1] + "…"
-
-
-def _copy_into_postgres(monsters: pd.DataFrame, *, replace: bool) -> None:
-    """COPY the checked frame in as CSV: simpler than binary COPY, and fast enough here.
-
-    pandas writes floats in their shortest exact form and times with their
-    offset, so every value arrives as it was read.  The indexes are handled
-    as in monsters_seed (services.bulk_load).
-    """
-    table = Monster._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(column) for column in monsters.columns)
-    buffer = io.BytesIO()
-    monsters.to_csv(buffer, header=False, index=False, lineterminator="\n", encoding="utf-8")
-    buffer.seek(0)
-    # copy_expert is psycopg2's own: the wrapper turns its errors into Django's.
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        bulk_load(cursor, rows=len(monsters), reset=replace),
-    ):
-        options = "FORMAT csv, FREEZE" if replace else "FORMAT csv"  # FREEZE: only right after TRUNCATE
-        cursor.copy_expert(
-            f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN WITH ({options})",
-            buffer,
-            1 << 20,
-        )

@@ -22,6 +22,8 @@ TRAILER = np.array([-1], ">i2").tobytes()
 POSTGRES_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # numpy type of each PostgreSQL type a column may be sent as.
 NUMERIC_TYPES = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8", "double precision": ">f8"}
+# A timestamptz travels as microseconds since POSTGRES_EPOCH, a big-endian int64.
+EPOCH_MICROS = (POSTGRES_EPOCH - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
 def _with_length(values: np.ndarray) -> np.ndarray:
@@ -46,8 +48,9 @@ def encode_rows(frame: pd.DataFrame, types: dict[str, str], constants: dict) -> 
     """The binary COPY tuples of `frame` (no signature, no trailer).
 
     `types` maps each column to its PostgreSQL type: "text" for Categoricals,
-    else one of NUMERIC_TYPES.  `constants` holds fields that are the same in
-    every row (a datetime is sent as timestamptz), appended after the columns.
+    "timestamptz" for timezone-aware datetimes, else one of NUMERIC_TYPES.
+    `constants` holds fields that are the same in every row (a datetime is
+    sent as timestamptz), appended after the columns.
     """
     count = len(frame)
     pool: list[bytes] = [np.array([len(types) + len(constants)], ">i2").tobytes()]
@@ -70,6 +73,8 @@ def encode_rows(frame: pd.DataFrame, types: dict[str, str], constants: dict) -> 
             starts.append(blob_start[codes])
             lengths.append(blob_length[codes])
         else:
+            if pg_type == "timestamptz":
+                values, pg_type = values.dt.as_unit("us").astype("int64") - EPOCH_MICROS, "bigint"
             fields = _with_length(values.to_numpy().astype(NUMERIC_TYPES[pg_type]))
             base = add_to_pool(fields.tobytes())
             starts.append(base + np.arange(count) * fields.shape[1])

@@ -20,6 +20,7 @@ from . import tasks
 from .forms import DataPageForm, ImportForm, ReseedForm
 from .generator import RARITIES, generate_monsters
 from .importing import ImportRejected, monsters_import_csv
+from .loading import LoadBusy
 from .models import DataVersion, Monster
 from .pagination import count_rows
 from .selectors import monster_table_page
@@ -27,6 +28,7 @@ from .services import monsters_export_rows, monsters_seed
 from .similarity import monsters_similar
 
 RESEED_INLINE_MAX = 20_000  # larger reseeds run as a background job
+PAGE_LOAD_WAIT_SECONDS = 5  # how long a page waits for another load of the monsters to finish
 
 FIELD_LABELS = {
     "id": "#", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
@@ -107,7 +109,11 @@ def reset(request: HttpRequest) -> HttpResponse:
     if not form.cleaned_data["confirm"]:
         return render(request, "monsters/reset.html", {**context, "confirming": True})
     if count <= RESEED_INLINE_MAX:
-        monsters_seed(count=count, seed=seed, reset=True, actor=request.user)
+        try:
+            monsters_seed(count=count, seed=seed, reset=True, actor=request.user, wait=PAGE_LOAD_WAIT_SECONDS)
+        except LoadBusy as exc:
+            form.add_error(None, str(exc))
+            return render(request, "monsters/reset.html", context, status=409)
         messages.success(request, f"Replaced every monster with {count:,} new ones.")
         return redirect("monsters:data")
     job = job_start(
@@ -135,7 +141,9 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         return render(request, "monsters/import.html", context, status=400)
     mode = form.cleaned_data["mode"]
     try:
-        imported = monsters_import_csv(file=form.cleaned_data["file"], mode=mode, actor=request.user)
+        imported = monsters_import_csv(
+            file=form.cleaned_data["file"], mode=mode, actor=request.user, wait=PAGE_LOAD_WAIT_SECONDS
+        )
     except ImportRejected as rejected:
         if not rejected.errors:  # not a CSV of monsters at all: one sentence says why
             form.add_error("file", rejected.message)

@@ -45,6 +45,15 @@ def test_rows_are_encoded_field_by_field():
     assert POSTGRES_EPOCH + dt.timedelta(microseconds=micros) == moment
 
 
+def test_a_timestamp_column_is_sent_as_microseconds_since_2000():
+    moments = pd.Series(pd.to_datetime(["1999-12-31 23:59:59.000001", "2026-11-24 12:00:00.5"], utc=True))
+    data = encode_rows(pd.DataFrame({"at": moments}), {"at": "timestamptz"}, {})
+    first, offset = read_fields(data)
+    second, _ = read_fields(data, offset)
+    assert struct.unpack(">q", first[0])[0] == -999_999
+    assert POSTGRES_EPOCH + dt.timedelta(microseconds=struct.unpack(">q", second[0])[0]) == moments[1]
+
+
 def test_non_ascii_text_is_sent_as_utf8():
     frame = pd.DataFrame({"name": pd.Categorical(["Ünicorn ✨"])})
     fields, _ = read_fields(encode_rows(frame, {"name": "text"}, {}))

@@ -8,6 +8,7 @@ it was.
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from monsters.loading import LoadBusy
 from monsters.models import Monster
 from monsters.services import monsters_seed
 
@@ -27,6 +28,9 @@ def whole_number(option: str, value, low: int, high: int) -> int:
 
 class Command(BaseCommand):
     help = "Generate COUNT random monsters into the database (1,000 by default)."
+    # No URL and model checks first: they import every app's views (scikit-learn,
+    # Plotly), a second and a half of start-up the seeding itself never uses.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         # Checked in handle(), so a bad value gives one CommandError line.
@@ -36,9 +40,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when there are monsters already."
         )
+        parser.add_argument(
+            "--wait", help="Seconds to wait for another load of the monsters to finish (default: no limit)."
+        )
 
-    def handle(self, *args, count, reset, seed, if_empty, verbosity, **options):
+    def handle(self, *args, count, reset, seed, if_empty, wait, verbosity, **options):
         count = whole_number("--count", count, 1, MAX_COUNT)
+        if wait is not None:
+            wait = whole_number("--wait", wait, 0, 24 * 3600)
         if seed is not None:
             seed = whole_number("--seed", seed, 0, 2**63 - 1)
         if if_empty and Monster.objects.exists():
@@ -47,8 +56,15 @@ class Command(BaseCommand):
             return
         show_bar = verbosity >= 1 and self.stdout.isatty()
         with tqdm(total=count, unit=" monsters", unit_scale=True, disable=not show_bar) as bar:
-            monsters_seed(
-                count=count, seed=seed, reset=reset, on_progress=lambda done: bar.update(done - bar.n)
-            )
+            try:
+                monsters_seed(
+                    count=count,
+                    seed=seed,
+                    reset=reset,
+                    wait=wait,
+                    on_progress=lambda done: bar.update(done - bar.n),
+                )
+            except LoadBusy as exc:
+                raise CommandError(str(exc)) from None
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(f"Seeded {count:,} monsters."))
