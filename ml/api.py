@@ -15,9 +15,10 @@ from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
-from monsters.generator import MAX_LEVEL, TYPES
+from bandersnatch.columns import format_number
+from monsters.columns import COLUMN, MAX_RESOURCE
+from monsters.generator import TYPES
 
-from .forms import MAX_RESOURCE
 from .machine import Machine
 from .models import ModelVersion, PredictionLog
 from .services import (
@@ -32,9 +33,9 @@ from .services import (
 router = Router(tags=["models"])
 MAX_INSTANCES = 1_000
 BOUNDS = {
-    "level": (1, MAX_LEVEL),
-    **{field: (0, int(MAX_RESOURCE)) for field in ("health", "energy", "sanity")},
+    field: (COLUMN[field].minimum, COLUMN[field].maximum) for field in ("level", "health", "energy", "sanity")
 }
+MAX_LEVEL = COLUMN["level"].maximum
 
 
 class Error(Schema):
@@ -284,7 +285,8 @@ def describe(error: SchemaError) -> str:
             messages.append(f"'{field}' must be a finite number")
         elif kind in ("greater_than_equal", "less_than_equal"):
             low, high = BOUNDS[field]
-            messages.append(f"'{field}' must be between {low:,} and {high:,}, not {e['input']!r}")
+            bounds = f"{format_number(low)} and {format_number(high)}"
+            messages.append(f"'{field}' must be between {bounds}, not {e['input']!r}")
         elif kind == "literal_error":
             messages.append(f"'{field}' must be one of {context.get('expected', '')}, not {e['input']!r}")
         elif kind.startswith("int"):

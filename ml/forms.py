@@ -3,20 +3,19 @@ from __future__ import annotations
 import numpy as np
 from django import forms
 
-from monsters.generator import MAX_LEVEL, TYPES, generate_monsters
+from monsters.forms import LEVEL_BOUNDS, RESOURCE_BOUNDS
+from monsters.generator import TYPES, generate_monsters
 
 from .training import ALGORITHMS, DEFAULT_FEATURES, DEFAULT_TARGET, FEATURES, TARGETS, clean_params
-
-MAX_RESOURCE = 1_000_000.0  # the largest resource a prediction accepts, on the page and the API
 
 
 class PredictionForm(forms.Form):
     """A monster's stats for the /model page (the API validates with its own schema)."""
 
-    level = forms.IntegerField(min_value=1, max_value=MAX_LEVEL)
-    health = forms.FloatField(min_value=0, max_value=MAX_RESOURCE)
-    energy = forms.FloatField(min_value=0, max_value=MAX_RESOURCE)
-    sanity = forms.FloatField(min_value=0, max_value=MAX_RESOURCE)
+    level = forms.IntegerField(**LEVEL_BOUNDS)
+    health = forms.FloatField(**RESOURCE_BOUNDS)
+    energy = forms.FloatField(**RESOURCE_BOUNDS)
+    sanity = forms.FloatField(**RESOURCE_BOUNDS)
     type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
 
     def __init__(self, *args, features: list[str], **kwargs):

@@ -4,9 +4,12 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from .generator import MAX_LEVEL, RARITIES, TYPES
+from .columns import COLUMN, MAX_RESOURCE
+from .generator import RARITIES, TYPES
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
 
+LEVEL_BOUNDS = {"min_value": COLUMN["level"].minimum, "max_value": COLUMN["level"].maximum}
+RESOURCE_BOUNDS = {"min_value": COLUMN["health"].minimum, "max_value": MAX_RESOURCE}
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
 SORT_CHOICES = [
@@ -19,14 +22,14 @@ class MonsterFilterForm(forms.Form):
 
     type = forms.ChoiceField(choices=[("", "Any type"), *((t, t) for t in TYPES)], required=False)
     rarity = forms.ChoiceField(choices=[("", "Any rarity"), *((r, r) for r in RARITIES)], required=False)
-    level_min = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="Level from")
-    level_max = forms.IntegerField(min_value=1, max_value=MAX_LEVEL, required=False, label="to")
-    health_min = forms.FloatField(min_value=0, required=False, label="Health from")
-    health_max = forms.FloatField(min_value=0, required=False, label="to")
-    energy_min = forms.FloatField(min_value=0, required=False, label="Energy from")
-    energy_max = forms.FloatField(min_value=0, required=False, label="to")
-    sanity_min = forms.FloatField(min_value=0, required=False, label="Sanity from")
-    sanity_max = forms.FloatField(min_value=0, required=False, label="to")
+    level_min = forms.IntegerField(**LEVEL_BOUNDS, required=False, label="Level from")
+    level_max = forms.IntegerField(**LEVEL_BOUNDS, required=False, label="to")
+    health_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Health from")
+    health_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
+    energy_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Energy from")
+    energy_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
+    sanity_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Sanity from")
+    sanity_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
     q = forms.CharField(max_length=64, required=False, label="Name contains")
 
     FILTERS = ("type", "rarity", "q", *(f"{f}_{end}" for f in RANGE_FIELDS for end in ("min", "max")))

@@ -19,21 +19,26 @@ from django.db import DataError, IntegrityError
 from django.utils import timezone
 
 from bandersnatch.audit import audit_record
+from bandersnatch.columns import CONTROL_CHARACTERS
 from bandersnatch.models import AuditEntry
 
-from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
+from .columns import COLUMN
+from .generator import DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
 from .loading import LoadBusy, LoadConflict, monsters_load
-from .models import DAMAGE_SUFFIXES, Monster
 from .services import EXPORT_COLUMNS, data_version_bump
 
 logger = logging.getLogger(__name__)
 
 MODES = ("append", "replace")
+# What may follow "{level}d" in a damage: a die, then an optional "+{bonus}".
+DAMAGE_SUFFIXES = [f"{die}{f'+{bonus}' if bonus else ''}" for die in DICE for bonus in range(MAX_BONUS + 1)]
 MAX_REPORTED_ERRORS = 100
 OPTIONAL_COLUMNS = ("created_at",)  # missing (or an empty cell): the time of the import
 IGNORED_COLUMNS = ("id",)  # the database gives new ids
 REQUIRED_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in OPTIONAL_COLUMNS)
-NAME_MAX_LENGTH = Monster._meta.get_field("name").max_length
+NAME_MAX_LENGTH = COLUMN["name"].max_length
+RESOURCE = COLUMN[RESOURCES[0]]  # every resource has the same bounds
+CREATED_AT = COLUMN["created_at"]
 SHOWN_VALUE_MAX_LENGTH = 40
 COLUMNS_HELP = (
     f"The columns are the export's: {', '.join(REQUIRED_COLUMNS)}, and optionally created_at "
@@ -49,8 +54,10 @@ NOT_A_NUMBER = 'Not a number: "{value}".'
 BAD_NAME_LENGTH = f"Longer than {NAME_MAX_LENGTH} characters."
 BAD_TYPE = f'Unknown type "{{value}}": use one of {", ".join(TYPES)}.'
 BAD_RARITY = f'Unknown rarity "{{value}}": use one of {", ".join(RARITIES)}.'
-BAD_LEVEL = f"Must be a whole number from 1 to {MAX_LEVEL}."
-BAD_RESOURCE = "Must be a finite number, 0 or more."
+LEVEL = COLUMN["level"]
+BAD_LEVEL = f"Must be {LEVEL.bounds_text}."
+BAD_NAME_CHARACTERS = "Holds a control character (a tab or a line break, say)."
+BAD_RESOURCE = f"Must be {RESOURCE.bounds_text}."
 BAD_DAMAGE = 'Not dice notation: "{value}" (expected e.g. 8d6 or 8d6+2).'
 BAD_DIE = (
     f'Unknown die or bonus in "{{value}}": the die is one of {", ".join(map(str, DICE))}, '
@@ -58,9 +65,10 @@ BAD_DIE = (
 )
 BAD_DICE_COUNT = 'The number of dice in "{value}" must equal the level.'
 BAD_CREATED_AT = 'Not a date and time: "{value}" (expected e.g. 2026-11-24 12:00:00+00:00).'
+BAD_CREATED_AT_RANGE = f"Must be {CREATED_AT.bounds_text}."
 MESSAGES = (
     "", REQUIRED, NOT_A_NUMBER, BAD_NAME_LENGTH, BAD_TYPE, BAD_RARITY, BAD_LEVEL, BAD_RESOURCE,
-    BAD_DAMAGE, BAD_DIE, BAD_DICE_COUNT, BAD_CREATED_AT,
+    BAD_DAMAGE, BAD_DIE, BAD_DICE_COUNT, BAD_CREATED_AT, BAD_NAME_CHARACTERS, BAD_CREATED_AT_RANGE,
 )  # fmt: skip
 
 
@@ -173,7 +181,9 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
 
     codes, names = _distinct(rows["name"], strip=False)
     problems["name"] = _problems(
-        (names.str.strip() == "", REQUIRED), (names.str.len() > NAME_MAX_LENGTH, BAD_NAME_LENGTH)
+        (names.str.strip(" ") == "", REQUIRED),
+        (names.str.contains(CONTROL_CHARACTERS.pattern, regex=True), BAD_NAME_CHARACTERS),
+        (names.str.len() > NAME_MAX_LENGTH, BAD_NAME_LENGTH),
     )[codes]
     monsters["name"] = names.to_numpy()[codes]
     for column, known, unknown in (("type", TYPES, BAD_TYPE), ("rarity", RARITIES, BAD_RARITY)):
@@ -183,7 +193,7 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
 
     codes, values = _distinct(rows["level"])
     number = pd.to_numeric(values.to_numpy(), errors="coerce").astype(np.float64)
-    valid = (number >= 1) & (number <= MAX_LEVEL) & (number == np.floor(number))
+    valid = (number >= LEVEL.minimum) & (number <= LEVEL.maximum) & (number == np.floor(number))
     problems["level"] = _problems(
         (values == "", REQUIRED), (np.isnan(number), NOT_A_NUMBER), (~valid, BAD_LEVEL)
     )[codes]
@@ -211,7 +221,7 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
         problems[column] = _problems(
             ((text == "").to_numpy(), REQUIRED),
             (np.isnan(number), NOT_A_NUMBER),
-            (~(np.isfinite(number) & (number >= 0)), BAD_RESOURCE),
+            (~((number >= RESOURCE.minimum) & (number <= RESOURCE.maximum)), BAD_RESOURCE),
         )
         monsters[column] = number
 
@@ -221,7 +231,10 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
         # Naive times are UTC; microseconds are what both databases keep.
         moment = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
         given = (text != "").to_numpy()
-        problems["created_at"] = _problems((given & moment.isna().to_numpy(), BAD_CREATED_AT))
+        in_range = ((moment >= CREATED_AT.minimum) & (moment <= CREATED_AT.maximum)).to_numpy()
+        problems["created_at"] = _problems(
+            (given & moment.isna().to_numpy(), BAD_CREATED_AT), (given & ~in_range, BAD_CREATED_AT_RANGE)
+        )
         monsters["created_at"] = moment.where(given, now).dt.round("us").dt.as_unit("us")
     else:
         monsters["created_at"] = pd.Series(now, index=rows.index).dt.as_unit("us")

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 # Counts up to this many rows are exact; above it PostgreSQL estimates them.
@@ -27,6 +28,28 @@ EXACT_COUNT_LIMIT = 10_000
 class Count:
     value: int
     is_estimate: bool = False
+
+
+def table_rows(queryset: QuerySet) -> int:
+    """About how many rows the queryset's whole table holds (PostgreSQL's statistics; else exact)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return queryset.model._default_manager.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass",
+            [queryset.model._meta.db_table],
+        )
+        return cursor.fetchone()[0]
+
+
+def matching_share(queryset: QuerySet, count: Count) -> float:
+    """About which share of the table's rows `queryset` keeps: 1.0 unfiltered, 0.0 when few (exact)."""
+    if not queryset.query.where:
+        return 1.0
+    if not count.is_estimate:
+        return 0.0
+    return min(1.0, count.value / max(table_rows(queryset), 1))
 
 
 def count_rows(queryset: QuerySet) -> Count:
@@ -102,35 +125,88 @@ class Window:
     has_more: bool
 
 
+# When a filter keeps at least this share of the rows, walking the sort column's
+# index meets matching rows soon enough, correlated or not: the non-matching ones
+# it can pass are at most the rest.  Below it, a filter correlated with the sort
+# (a high level, sorted by health) can leave the walk passing most of the table,
+# so the walk only gets a short try before the matching rows are fetched through
+# the filter's own index and sorted.
+WALK_SHARE = 0.8
+PROBE_MARGIN = 4  # the try walks this many times the rows a filter uncorrelated with the sort needs
+PROBE_MAX_ROWS = 20_000
+
+
 def keyset_window(
-    queryset: QuerySet, *, field: str, descending: bool, size: int, after=None, before=None
+    queryset: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    size: int,
+    after=None,
+    before=None,
+    unfiltered: QuerySet | None = None,
+    share: float = 1.0,
 ) -> Window:
     """Up to `size` rows in (field, id) order after the cursor `after`, or before `before`.
 
-    `has_more` tells whether rows remain beyond the window in the walking direction.
+    `has_more` tells whether rows remain beyond the window in the walking
+    direction.  `unfiltered`: the same table without the filters of
+    `queryset`, and `share`: about which share of its rows match them (see
+    WALK_SHARE).
     """
+    backwards = before is not None
+    walk_descending = descending != backwards
+    cursor = before if backwards else after
+    if cursor is not None:
+        queryset = queryset.filter(after_row(field, walk_descending, *cursor))
+        if unfiltered is not None:
+            unfiltered = unfiltered.filter(after_row(field, walk_descending, *cursor))
+    rows = _first_rows(
+        queryset, field=field, descending=walk_descending, count=size + 1, unfiltered=unfiltered, share=share
+    )
+    window = rows[:size]
+    return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
+
+
+def _ordering(field: str, descending: bool) -> list[str]:
     sign = "-" if descending else ""
-    ordering = [f"{sign}{field}", f"{sign}pk"]
-    if before is not None:
-        backwards = [f"{'' if descending else '-'}{field}", f"{'' if descending else '-'}pk"]
-        rows = list(
-            queryset.filter(after_row(field, not descending, *before)).order_by(*backwards)[: size + 1]
-        )
-        return Window(rows=rows[:size][::-1], has_more=len(rows) > size)
-    if after is not None:
-        queryset = queryset.filter(after_row(field, descending, *after))
-    rows = list(queryset.order_by(*ordering)[: size + 1])
-    return Window(rows=rows[:size], has_more=len(rows) > size)
+    return [f"{sign}{field}", f"{sign}pk"]
 
 
-def offset_window(queryset: QuerySet, *, field: str, descending: bool, size: int, offset: int) -> Window:
+def _unindexed_ordering(field: str, descending: bool) -> list:
+    """The same order, written so the planner cannot walk the sort index: it fetches, then sorts.
+
+    COALESCE(x, x) is x, but no index is on it.
+    """
+    key = Coalesce(F(field), F(field))
+    return [key.desc() if descending else key.asc(), "-pk" if descending else "pk"]
+
+
+def _first_rows(queryset, *, field, descending, count, unfiltered, share) -> list:
+    """The first `count` rows of `queryset` in (field, id) order, by the cheapest safe route."""
+    ordering = _ordering(field, descending)
+    if unfiltered is None or share >= WALK_SHARE or connections[queryset.db].vendor != "postgresql":
+        return list(queryset.order_by(*ordering)[:count])
+    if share > 0:  # 0: so few match that fetching them all is cheaper than any walk
+        probe = min(PROBE_MAX_ROWS, math.ceil(PROBE_MARGIN * count / share))
+        walked = unfiltered.order_by(*ordering).values("pk")[:probe]
+        rows = list(queryset.filter(pk__in=Subquery(walked)).order_by(*ordering)[:count])
+        if len(rows) == count:  # the first matches lie within the rows walked
+            return rows
+    return list(queryset.order_by(*_unindexed_ordering(field, descending))[:count])
+
+
+def offset_window(
+    queryset: QuerySet, *, field: str, descending: bool, size: int, offset: int, share: float = 1.0
+) -> Window:
     """`size` rows from `offset` in (field, id) order, skipping over ids only.
 
     The inner query can be an index-only scan of the (field, id) index, so deep
-    pages skip index entries instead of whole rows.
+    pages skip index entries instead of whole rows.  A filter that keeps less
+    than WALK_SHARE of the rows is sorted after its rows are fetched instead.
     """
-    sign = "-" if descending else ""
-    ordering = [f"{sign}{field}", f"{sign}pk"]
-    ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[offset : offset + size + 1])
+    ordering = _ordering(field, descending)
+    walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
+    ids = list(queryset.order_by(*walk).values_list("pk", flat=True)[offset : offset + size + 1])
     rows = list(queryset.model._default_manager.filter(pk__in=ids[:size]).order_by(*ordering))
     return Window(rows=rows, has_more=len(ids) > size)

@@ -14,6 +14,7 @@ from .pagination import (
     decode_cursor,
     encode_cursor,
     keyset_window,
+    matching_share,
     offset_window,
 )
 
@@ -64,10 +65,11 @@ def monster_table_page(
 
     with time_limited_queries():
         count = count_rows(queryset)
+        route = {"unfiltered": Monster.objects.all(), "share": matching_share(queryset, count)}
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
             last_size = per_page if count.is_estimate else count.value % per_page or per_page
-            window = keyset_window(queryset, field=field, descending=not descending, size=last_size)
+            window = keyset_window(queryset, field=field, descending=not descending, size=last_size, **route)
             window.rows.reverse()
             has_next, has_previous = False, window.has_more
             if not count.is_estimate:
@@ -75,7 +77,7 @@ def monster_table_page(
         elif after_key or before_key:
             window = keyset_window(
                 queryset, field=field, descending=descending, size=per_page,
-                after=after_key, before=before_key,
+                after=after_key, before=before_key, **route,
             )  # fmt: skip
             has_next = window.has_more if after_key or not before_key else True
             has_previous = window.has_more if before_key else True
@@ -83,7 +85,14 @@ def monster_table_page(
                 number = 1
         else:
             offset = (page - 1) * per_page
-            window = offset_window(queryset, field=field, descending=descending, size=per_page, offset=offset)
+            window = offset_window(
+                queryset,
+                field=field,
+                descending=descending,
+                size=per_page,
+                offset=offset,
+                share=route["share"],
+            )
             has_next, has_previous = window.has_more, page > 1
 
     rows = window.rows

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bandersnatch.models import AuditEntry
 from monsters import importing
+from monsters.columns import MAX_RESOURCE
 from monsters.importing import MAX_REPORTED_ERRORS, ImportRejected, monsters_import_csv
 from monsters.models import DataVersion, Monster
 from monsters.services import EXPORT_COLUMNS, monsters_seed
@@ -125,11 +126,9 @@ class TestGoodFiles:
 
     def test_export_then_import_gives_back_identical_data(self, client, django_user_model):
         monsters_seed(count=300, seed=5)
-        MonsterFactory(name='Comma, "quote"\nand a new line', level=4, rank=2, health=0.1 + 0.2)
+        MonsterFactory(name='Comma, "quote" and <b>markup</b>', level=4, rank=2, health=0.1 + 0.2)
         MonsterFactory(name="Ünïcødé 🐉 " + "x" * 52, level=20, rank=5, health=1e-300, energy=0.0)
-        MonsterFactory(
-            level=7, rank=1, sanity=1.7976931348623157e308, created_at=utc(1999, 12, 31, 23, 59, 59, 999999)
-        )
+        MonsterFactory(level=7, rank=1, sanity=MAX_RESOURCE, created_at=utc(1999, 12, 31, 23, 59, 59, 999999))
         before = snapshot()
         client.force_login(django_user_model.objects.create_user("reader"))
         response = client.get(reverse("monsters:export"))
@@ -176,8 +175,8 @@ class TestBadFiles:
             (11, "damage", 'The number of dice in "4d4" must equal the level.'),
             (12, "damage", f'Unknown die or bonus in "3d4+6": {DIE_RULE}'),
             (13, "damage", 'Not dice notation: "three" (expected e.g. 8d6 or 8d6+2).'),
-            (14, "health", "Must be a finite number, 0 or more."),
-            (14, "energy", "Must be a finite number, 0 or more."),
+            (14, "health", "Must be a number from 0 to 1,000,000."),
+            (14, "energy", "Must be a number from 0 to 1,000,000."),
             (14, "sanity", 'Not a number: "nan".'),
             (15, "health", "Required."),
             (16, "created_at", 'Not a date and time: "yesterday" (expected e.g. 2026-11-24 12:00:00+00:00).'),
@@ -190,7 +189,10 @@ class TestBadFiles:
         rejected = rejection(
             HEADER, '"Two\nlines",Fey,3,Rank 1,3d4,1,1,1,', "", "Imp,Elf,3,Rank 1,3d4,1,1,1,"
         )
-        assert rejected.errors == [(4, "type", f'Unknown type "Elf": {TYPE_RULE}')]
+        assert rejected.errors == [
+            (2, "name", "Holds a control character (a tab or a line break, say)."),
+            (4, "type", f'Unknown type "Elf": {TYPE_RULE}'),
+        ]
 
     def test_long_values_are_cut_short_in_messages(self):
         rejected = rejection(HEADER, f"Imp,{'Gremlin' * 10},3,Rank 1,3d4,1,1,1,")

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -15,13 +17,12 @@ GOOD_ROW = {
 
 def insert_raw(**changes) -> None:
     """INSERT one row with plain SQL, around the ORM and its validation."""
-    row = {**GOOD_ROW, **changes}
-    columns = ", ".join([*row, "created_at"])
+    row = {**GOOD_ROW, "created_at": dt.datetime(2026, 12, 1, tzinfo=dt.UTC), **changes}
+    columns = ", ".join(row)
     placeholders = ", ".join(["%s"] * len(row))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO monsters_monster ({columns}) VALUES ({placeholders}, CURRENT_TIMESTAMP)",
-            list(row.values()),
+            f"INSERT INTO monsters_monster ({columns}) VALUES ({placeholders})", list(row.values())
         )
 
 
@@ -47,6 +48,16 @@ def test_a_good_row_goes_in_by_raw_sql():
         {"damage": "8d4+6"},  # bonus is 1..5
         {"damage": "8d4 + 4"},
         {"damage": "lots"},
+        {"name": "   "},
+        {"name": "Imp\r"},
+        {"name": "Imp\tKing"},
+        {"name": "Imp\nKing"},
+        {"name": "Imp\x7f"},
+        {"health": 1.7976931348623157e308},
+        {"energy": 1_000_000.5},
+        {"created_at": dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)},
+        {"created_at": dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=dt.UTC)},
+        {"created_at": dt.datetime(2200, 1, 1, tzinfo=dt.UTC)},
     ],
     ids=lambda changes: "-".join(f"{k}={v}" for k, v in changes.items()),
 )

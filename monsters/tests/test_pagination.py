@@ -110,3 +110,70 @@ def test_large_counts_are_labelled_estimates(monsters, monkeypatch):
 
 def test_estimated_count_paginator_counts_like_count_rows(monsters):
     assert EstimatedCountPaginator(monsters.order_by("pk"), 50).count == 137
+
+
+# Filters correlated with the sort: the walk gets a short try, then the rows are fetched and sorted.
+
+CORRELATED = [
+    ({"level_min": 15}, "energy", False),
+    ({"level_max": 2}, "health", True),
+    ({"rarity": "Rank 0"}, "sanity", True),
+    ({"type": "Fey"}, "health", True),
+    ({"rarity": "Rank 3", "level_min": 5}, "damage", True),
+]
+
+
+def walk_routed(queryset, field, descending, share, size=25):
+    """Every row by next cursors, routed as for a filter keeping `share` of the rows."""
+    seen, after = [], None
+    while True:
+        window = keyset_window(
+            queryset, field=field, descending=descending, size=size, after=after,
+            unfiltered=Monster.objects.all(), share=share,
+        )  # fmt: skip
+        seen += [m.pk for m in window.rows]
+        if not window.has_more:
+            return seen
+        last = window.rows[-1]
+        after = (getattr(last, field), last.pk)
+
+
+@pytest.mark.parametrize(("filters", "field", "descending"), CORRELATED)
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.5, 0.9])
+def test_every_route_gives_the_rows_in_the_order_of_a_plain_sort(filters, field, descending, share):
+    monsters_seed(count=3_000, seed=9)
+    queryset = Monster.objects.matching(**filters)
+    sign = "-" if descending else ""
+    expected = list(queryset.order_by(f"{sign}{field}", f"{sign}pk").values_list("pk", flat=True))
+    assert walk_routed(queryset, field, descending, share) == expected
+    sixty_first = queryset.get(pk=expected[60])
+    before = (getattr(sixty_first, field), sixty_first.pk)
+    backwards = keyset_window(
+        queryset, field=field, descending=descending, size=25, before=before,
+        unfiltered=Monster.objects.all(), share=share,
+    )  # fmt: skip
+    assert [row.pk for row in backwards.rows] == expected[35:60]
+    offset = offset_window(queryset, field=field, descending=descending, size=25, offset=50, share=share)
+    assert [row.pk for row in offset.rows] == expected[50:75]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
+def test_the_fallback_sorts_the_matching_rows_instead_of_walking_the_sort_index():
+    monsters_seed(count=2_000, seed=9)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    ordering = pagination._unindexed_ordering("energy", False)
+    sql, params = Monster.objects.matching(level_min=15).order_by(*ordering)[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Sort" in plan and "monster_energy_id" not in plan
+
+
+def test_the_share_of_matching_rows_comes_from_the_count():
+    monsters_seed(count=300, seed=9)
+    queryset = Monster.objects.matching(type="Fey")
+    assert pagination.matching_share(Monster.objects.all(), count_rows(Monster.objects.all())) == 1.0
+    assert pagination.matching_share(queryset, pagination.Count(40)) == 0.0  # exact: few
+    share = pagination.matching_share(queryset, pagination.Count(150, is_estimate=True))
+    assert share == pytest.approx(150 / pagination.table_rows(queryset))

@@ -1,0 +1,94 @@
+"""How a table's columns are described: what each holds and which values it takes.
+
+Pure Python, no Django, so every app (and the generator) can read it.  A
+table's columns are written once in this form; the database constraints, the
+forms, the API schemas and the import checks all take their bounds from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+KINDS = ("integer", "number", "boolean", "category", "text", "datetime")
+# Characters no text cell may hold: C0 controls (tab, newline, carriage return...) and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# The times a datetime column takes unless it says otherwise: wide enough for any
+# real record, narrow enough that every database and Python represent them.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a safe identifier, a label, a kind, and the values it takes.
+
+    `minimum` and `maximum` are inclusive (numbers, or datetimes for a
+    datetime column); `choices` lists a category's values; `max_length`
+    bounds a text.  Text never holds control characters and is never blank
+    (only spaces).
+    """
+
+    name: str
+    label: str
+    kind: str
+    nullable: bool = False
+    minimum: float | dt.datetime | None = None
+    maximum: float | dt.datetime | None = None
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown column kind {self.kind!r}; use one of {', '.join(KINDS)}.")
+        if self.kind == "datetime":
+            object.__setattr__(self, "minimum", self.minimum or EARLIEST)
+            object.__setattr__(self, "maximum", self.maximum or LATEST)
+
+    @property
+    def bounds_text(self) -> str:
+        """The allowed values in words, for messages."""
+        if self.choices:
+            if len(self.choices) > 12:
+                return f"one of the {len(self.choices)} allowed values"
+            return f"one of {', '.join(self.choices)}"
+        if self.kind == "integer":
+            return f"a whole number from {self.minimum:,} to {self.maximum:,}"
+        if self.kind == "number":
+            return f"a number from {format_number(self.minimum)} to {format_number(self.maximum)}"
+        if self.kind == "datetime":
+            return f"a time from {self.minimum:%Y-%m-%d} to {self.maximum:%Y-%m-%d}"
+        if self.kind == "text":
+            return f"text of 1 to {self.max_length} characters, without control characters"
+        return "true or false"
+
+    def problem(self, value) -> str | None:
+        """Why `value` (already of the column's Python type) does not fit, or None when it does."""
+        if value is None:
+            return None if self.nullable else "Required."
+        if self.kind == "number" and (isinstance(value, bool) or not math.isfinite(value)):
+            return f"Must be {self.bounds_text}."
+        if self.kind in ("text", "category"):
+            if self.choices and value not in self.choices:
+                return f"Must be {self.bounds_text}."
+            if not value.strip(" ") or CONTROL_CHARACTERS.search(value):
+                return f"Must be {self.bounds_text}."
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"Longer than {self.max_length} characters."
+            return None
+        if (self.minimum is not None and value < self.minimum) or (
+            self.maximum is not None and value > self.maximum
+        ):
+            return f"Must be {self.bounds_text}."
+        return None
+
+
+def format_number(value: float) -> str:
+    """A bound as people write it: 1,000,000 rather than 1e+06 or 1000000.0."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def columns_by_name(columns: tuple[Column, ...]) -> dict[str, Column]:
+    return {column.name: column for column in columns}
