@@ -1,28 +1,55 @@
-"""Figures for /view: the selector for the kind, the chart builder, a cache."""
+"""Figures for /view and the statistics page: built from the selectors, kept until the data change.
+
+The statistics and the default chart are computed off the request path after
+every data change (bandersnatch.snapshots) and shared by every process; other
+charts are cached in this process for a while.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from monsters.models import DataVersion
+from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_latest, snapshot_read
+from monsters.models import DataVersion, Monster
+from monsters.pagination import table_rows
 
 from . import charts, selectors, stats
 
 FIGURE_CACHE_SECONDS = 600
-PROFILE_CACHE_SECONDS = 24 * 3600  # the key changes with the data anyway
+STATISTICS = "analytics:statistics"
+DEFAULT_FIGURE = "analytics:figure:default"
+DEFAULT_CHART = {"x": "level", "y": "health", "color": "rarity", "kind": "scatter"}
+# Above this many rows a visitor never waits for the statistics: the page shows the
+# last ones computed, or says they are being computed.
+INLINE_MAX_ROWS = 2_000_000
 
 
 def figure_for(*, x: str, y: str, color: str | None, kind: str, filters: dict) -> dict:
-    """The figure dict for one chart, cached until the data change."""
-    chosen = (x, y, color, kind, sorted((k, v) for k, v in filters.items() if v not in (None, "")))
-    key = f"analytics:figure:{DataVersion.current()}:{hashlib.sha256(repr(chosen).encode()).hexdigest()}"
+    """The figure dict for one chart, kept until the data change."""
+    chosen = {"x": x, "y": y, "color": color, "kind": kind}
+    given = sorted((k, v) for k, v in filters.items() if v not in (None, ""))
+    if chosen == DEFAULT_CHART and not given:
+        return snapshot_compute(DEFAULT_FIGURE, DataVersion.current, _default_figure)
+    digest = hashlib.sha256(repr((chosen, given)).encode()).hexdigest()
+    key = f"analytics:figure:{DataVersion.current()}:{digest}"
     figure = cache.get(key)
     if figure is None:
-        figure = charts.as_dict(_build(x=x, y=y, color=color, kind=kind, filters=filters))
+        figure = charts.as_dict(_build(**chosen, filters=filters))
         cache.set(key, figure, FIGURE_CACHE_SECONDS)
     return figure
+
+
+def _default_figure() -> dict:
+    return charts.as_dict(_build(**DEFAULT_CHART, filters={}))
+
+
+@precomputed
+def default_figure_refresh() -> None:
+    if Monster.objects.exists():
+        snapshot_compute(DEFAULT_FIGURE, DataVersion.current, _default_figure)
 
 
 def _build(*, x: str, y: str, color: str | None, kind: str, filters: dict):
@@ -40,22 +67,49 @@ def _build(*, x: str, y: str, color: str | None, kind: str, filters: dict):
     raise ValueError(f"Unknown chart kind {kind!r}.")
 
 
-def statistics() -> dict:
-    """The statistics page's profile and its figures by element id, cached until the data change."""
-    key = f"analytics:statistics:{DataVersion.current()}"
-    result = cache.get(key)
-    if result is None:
-        profile = stats.table_profile(selectors.raw_profile())
-        result = {"profile": profile, "figures": {}}
-        if profile.rows:
-            result["figures"] = {
-                "figure-balance": charts.as_dict(charts.class_balance_figure(profile.class_balance)),
-                "figure-correlation": charts.as_dict(charts.correlation_figure(profile.correlation)),
-                **{
-                    f"figure-column-{column.name}": charts.as_dict(charts.distribution_figure(column))
-                    for column in profile.columns
-                    if column.distribution
-                },
-            }
-        cache.set(key, result, PROFILE_CACHE_SECONDS)
-    return result
+@dataclass
+class Statistics:
+    profile: stats.TableProfile | None  # None: being computed, none to show yet
+    figures: dict
+    computed_at: object = None
+    is_current: bool = True  # False: computed for an earlier version of the data
+
+
+def statistics() -> Statistics:
+    """The statistics page's profile and figures at this data version.
+
+    Precomputed after each change; a table small enough is computed at once
+    when the precomputation has not run yet.  A larger one shows the last
+    profile computed, labelled as such, while the new one is worked out.
+    """
+    value = snapshot_read(STATISTICS, DataVersion.current())
+    if value is None and table_rows(Monster.objects.all()) > INLINE_MAX_ROWS:
+        latest = snapshot_latest(STATISTICS)
+        if latest is None:
+            return Statistics(profile=None, figures={})
+        return Statistics(stats.profile_from_json(latest.value["profile"]), latest.value["figures"],
+                          latest.computed_at, is_current=False)  # fmt: skip
+    if value is None:
+        value = snapshot_compute(STATISTICS, DataVersion.current, _statistics)
+    return Statistics(stats.profile_from_json(value["profile"]), value["figures"])
+
+
+@precomputed
+def statistics_refresh() -> None:
+    snapshot_compute(STATISTICS, DataVersion.current, _statistics)
+
+
+def _statistics() -> dict:
+    profile = stats.table_profile(selectors.raw_profile())
+    figures = {}
+    if profile.rows:
+        figures = {
+            "figure-balance": charts.as_dict(charts.class_balance_figure(profile.class_balance)),
+            "figure-correlation": charts.as_dict(charts.correlation_figure(profile.correlation)),
+            **{
+                f"figure-column-{column.name}": charts.as_dict(charts.distribution_figure(column))
+                for column in profile.columns
+                if column.distribution
+            },
+        }
+    return {"profile": stats.profile_as_json(profile), "figures": figures}

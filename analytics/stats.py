@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import accumulate
@@ -268,3 +269,56 @@ def table_profile(raw) -> TableProfile:
     rarity = counts_of("rarity")
     balance = [(r, int(rarity.get(r, 0))) for r in CATEGORY_ORDER["rarity"]]
     return TableProfile(rows, columns, balance, moments.correlation_matrix(NUMERIC), raw.sampled_from)
+
+
+# Stored as JSON (bandersnatch.snapshots): plain values, NaN as None, times as ISO text.
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def profile_as_json(profile: TableProfile) -> dict:
+    """The profile as JSON data: profile_from_json(profile_as_json(p)) shows the same page."""
+    return _plain(
+        {
+            "rows": profile.rows,
+            "columns": [vars(column) for column in profile.columns],
+            "class_balance": profile.class_balance,
+            "correlation": {
+                "fields": list(profile.correlation.columns),
+                "values": profile.correlation.to_numpy().tolist(),
+            },
+            "sampled_from": profile.sampled_from,
+        }
+    )
+
+
+def profile_from_json(data: dict) -> TableProfile:
+    columns = []
+    for column in data["columns"]:
+        column = ColumnProfile(**column)
+        if column.kind == "date-time" and column.minimum is not None:
+            column.minimum = dt.datetime.fromisoformat(column.minimum)
+            column.maximum = dt.datetime.fromisoformat(column.maximum)
+        columns.append(column)
+    correlation = data["correlation"]
+    return TableProfile(
+        rows=data["rows"],
+        columns=columns,
+        class_balance=[tuple(pair) for pair in data["class_balance"]],
+        correlation=pd.DataFrame(
+            correlation["values"], index=correlation["fields"], columns=correlation["fields"], dtype=float
+        ),
+        sampled_from=data["sampled_from"],
+    )

@@ -66,4 +66,4 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             result = statistics()
     except QueryTimedOut:
         return render(request, "analytics/statistics.html", {"timed_out": True}, status=503)
-    return render(request, "analytics/statistics.html", result)
+    return render(request, "analytics/statistics.html", {**vars(result), "computing": result.profile is None})

@@ -52,8 +52,8 @@ def sorted_grouping(using: str = "default"):
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('enable_hashagg', 'off', true)")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")
+    yield
+    # Not in a `finally`: after an error the transaction is aborted (a query would
+    # only hide the error) and its end undoes the setting anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")

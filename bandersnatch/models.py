@@ -65,3 +65,27 @@ class Job(models.Model):
         from django.urls import reverse
 
         return reverse("job", args=[self.pk])
+
+
+class Snapshot(models.Model):
+    """A result computed from the whole of the data at one version of it (a profile, counts, anchors).
+
+    Worked out off the request path after each change (bandersnatch/snapshots.py) and
+    read by every web process and host, so no visitor waits for it.  Plain JSON, never
+    pickles: whoever can write a row must not be able to run code.
+    """
+
+    name = models.CharField(max_length=100)
+    data_version = models.CharField(max_length=64)
+    value = models.JSONField()
+    computed_at = models.DateTimeField(default=timezone.now)
+    seconds = models.FloatField(help_text="How long it took to compute.")
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "data_version"], name="one_snapshot_per_name_and_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at data version {self.data_version}"

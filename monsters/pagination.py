@@ -109,14 +109,17 @@ def decode_cursor(token: str, field) -> tuple[object, int]:
     return value, pk
 
 
-def after_row(field: str, descending: bool, value, pk: int) -> Q:
+def after_row(field: str, descending: bool, value, pk: int, *, inclusive: bool = False) -> Q:
     """Rows after (value, pk) in the order (field, id), both ascending or both descending.
+
+    `inclusive`: the row (value, pk) itself too.
 
     Written as `field >= value AND (field > value OR id > pk)` so the index range
     starts at `value` (an OR of the two alone makes PostgreSQL scan from the start).
     """
     op = "lt" if descending else "gt"
-    return Q(**{f"{field}__{op}e": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": pk}))
+    pk_op = f"{op}e" if inclusive else op
+    return Q(**{f"{field}__{op}e": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{pk_op}": pk}))
 
 
 @dataclass
@@ -197,16 +200,51 @@ def _first_rows(queryset, *, field, descending, count, unfiltered, share) -> lis
 
 
 def offset_window(
-    queryset: QuerySet, *, field: str, descending: bool, size: int, offset: int, share: float = 1.0
+    queryset: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    size: int,
+    offset: int,
+    share: float = 1.0,
+    anchors: dict | None = None,
 ) -> Window:
     """`size` rows from `offset` in (field, id) order, skipping over ids only.
 
     The inner query can be an index-only scan of the (field, id) index, so deep
-    pages skip index entries instead of whole rows.  A filter that keeps less
-    than WALK_SHARE of the rows is sorted after its rows are fetched instead.
+    pages skip index entries instead of whole rows; with `anchors` (the whole
+    table's every n-th row, see selectors.page_anchors) it starts from the
+    nearest one instead of the first row.  A filter that keeps less than
+    WALK_SHARE of the rows is sorted after its rows are fetched instead.
     """
     ordering = _ordering(field, descending)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
-    ids = list(queryset.order_by(*walk).values_list("pk", flat=True)[offset : offset + size + 1])
+    skipped = queryset.order_by(*walk)
+    if anchors is not None:
+        skipped, offset = _from_anchor(skipped, anchors, field=field, descending=descending, offset=offset)
+    ids = list(skipped.values_list("pk", flat=True)[offset : offset + size + 1])
     rows = list(queryset.model._default_manager.filter(pk__in=ids[:size]).order_by(*ordering))
     return Window(rows=rows, has_more=len(ids) > size)
+
+
+def _from_anchor(queryset: QuerySet, anchors: dict, *, field: str, descending: bool, offset: int):
+    """The unfiltered walk started at the anchor nearest before `offset`, and the offset left from it.
+
+    Anchor k is the row at ascending position (k + 1) * every - 1.  Walking
+    down, the anchor at or above the page's first row is the start.
+    """
+    every, keys, rows = anchors["every"], anchors["keys"], anchors["rows"]
+    position = rows - 1 - offset if descending else offset  # the first row's ascending position
+    if descending:
+        index = -(-(position + 1) // every) - 1  # the anchor at or after the position
+        if index >= len(keys):
+            return queryset, offset
+        left = (index + 1) * every - 1 - position
+    else:
+        index = (position + 1) // every - 1  # the anchor at or before the position
+        if index < 0:
+            return queryset, offset
+        left = position - ((index + 1) * every - 1)
+    value, pk = keys[index]
+    value = queryset.model._meta.get_field(field).to_python(value)
+    return queryset.filter(after_row(field, descending, value, pk, inclusive=True)), left

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
-from bandersnatch.db import time_limited_queries
+from django.db import connection
 
-from .models import Monster
+from bandersnatch.db import time_limited_queries
+from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_read
+
+from .generator import RARITIES
+from .models import SORTABLE_FIELDS, DataVersion, Monster
 from .pagination import (
     Count,
     count_rows,
@@ -16,6 +21,7 @@ from .pagination import (
     keyset_window,
     matching_share,
     offset_window,
+    table_rows,
 )
 
 
@@ -108,3 +114,99 @@ def monster_table_page(
 
 def _cursor(monster: Monster, field: str) -> str:
     return encode_cursor(getattr(monster, field), monster.pk)
+
+
+# The home page's counts ----------------------------------------------------------
+
+COUNTS = "monsters:counts-by-rarity"
+INLINE_MAX_ROWS = 2_000_000  # above this a visitor never waits for an exact count
+
+
+@dataclass
+class RarityCounts:
+    by_rarity: list[tuple[str, int]]
+    is_estimate: bool
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.by_rarity)
+
+
+def counts_by_rarity() -> RarityCounts:
+    """Monsters per rarity at this data version: precomputed, counted at once when the table is
+    small enough, or else the planner's estimate (labelled) while the job counts them."""
+    counts = snapshot_read(COUNTS, DataVersion.current())
+    large = connection.vendor == "postgresql" and table_rows(Monster.objects.all()) > INLINE_MAX_ROWS
+    if counts is None and large:
+        return RarityCounts(list(_estimated_by_rarity().items()), is_estimate=True)
+    if counts is None:
+        counts = snapshot_compute(COUNTS, DataVersion.current, Monster.objects.count_by_rarity)
+    return RarityCounts([(rarity, counts.get(rarity, 0)) for rarity in RARITIES], is_estimate=False)
+
+
+@precomputed
+def counts_by_rarity_refresh() -> None:
+    snapshot_compute(COUNTS, DataVersion.current, Monster.objects.count_by_rarity)
+
+
+def _estimated_by_rarity() -> dict[str, int]:
+    """PostgreSQL's own statistics of the rarity column, times its estimate of the rows."""
+    rows = table_rows(Monster.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+            "WHERE tablename = %s AND attname = 'rarity'",
+            [Monster._meta.db_table],
+        )
+        row = cursor.fetchone()
+    share = dict(zip(*row, strict=True)) if row and row[0] else {}
+    return {rarity: round(share.get(rarity, 0.0) * rows) for rarity in RARITIES}
+
+
+# Anchors for jumps to deep pages ----------------------------------------------------
+
+ANCHOR_EVERY = 10_000  # a jump walks at most this many index entries past an anchor
+ANCHORS_FROM_ROWS = 200_000  # below this a plain OFFSET is fast enough
+
+
+def _anchors_name(field: str) -> str:
+    return f"monsters:page-anchors:{field}"
+
+
+def page_anchors(field: str) -> dict | None:
+    """Every ANCHOR_EVERY-th row's (value, id) in (field, id) order, at this data version, if computed."""
+    return snapshot_read(_anchors_name(field), DataVersion.current())
+
+
+@precomputed
+def page_anchors_refresh() -> None:
+    if table_rows(Monster.objects.all()) < ANCHORS_FROM_ROWS:
+        return
+    for field in ("id", *SORTABLE_FIELDS):
+        snapshot_compute(_anchors_name(field), DataVersion.current, lambda field=field: _anchors(field))
+
+
+def _anchors(field: str) -> dict:
+    """Hop along the (field, id) index ANCHOR_EVERY rows at a time (index-only: no rows read)."""
+    quote = connection.ops.quote_name
+    table, column = quote(Monster._meta.db_table), quote(Monster._meta.get_field(field).column)
+    keys, rows = [], 0
+    with connection.cursor() as cursor:
+        while True:
+            after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
+            cursor.execute(
+                f"SELECT {column}, id FROM {table} {after} ORDER BY {column}, id OFFSET %s LIMIT 1",
+                [*(keys[-1] if keys else []), ANCHOR_EVERY - 1],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                break
+            keys.append(list(row))
+        after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} {after} LIMIT %s) AS tail",
+            [*(keys[-1] if keys else []), ANCHOR_EVERY],
+        )
+        rows = len(keys) * ANCHOR_EVERY + cursor.fetchone()[0]
+    keys = [[value.isoformat() if isinstance(value, dt.datetime) else value, pk] for value, pk in keys]
+    return {"rows": rows, "every": ANCHOR_EVERY, "keys": keys}

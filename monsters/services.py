@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bandersnatch.audit import audit_record
 from bandersnatch.models import AuditEntry
+from bandersnatch.snapshots import snapshots_refresh_after_commit
 
 from .generator import COLUMNS, generate_chunks
 from .loading import monsters_load
@@ -33,6 +34,7 @@ def data_version_bump() -> None:
     )
     if not bumped:  # the row a migration makes is gone (a flushed database): start again
         DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON, defaults={"number": 1})
+    snapshots_refresh_after_commit()
 
 
 def monsters_seed(

@@ -1,61 +1,94 @@
-"""The monsters most like a given one: nearest neighbours on the scaled numeric fields.
+"""The monsters most like a given one: nearest neighbours on the standardised numeric fields.
 
-Each process keeps a k-d tree of every monster's standardised level, health,
-energy and sanity, built on first use and rebuilt when the data change (a
-million monsters: about a second, and some 40 MB); then a lookup takes
-microseconds.
+Answered by the database from its own indexes, so every process and host sees the
+data as it is now and nothing is built while a visitor waits.  The distance is
+Euclidean on each field divided by its standard deviation (precomputed after each
+data change).  A box around the monster, small at first, is searched for the
+nearest rows; once it holds enough of them, one more search in the box whose half
+width is the farthest distance found is exact: anything outside that box is
+farther than every row found.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+import math
 
-import numpy as np
-from sklearn.neighbors import KDTree
+from django.db.models import F, FloatField, Q, StdDev, Value
+from django.db.models.functions import Cast
+
+from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_latest, snapshot_read
 
 from .models import DataVersion, Monster
-from .services import monsters_frame
+from .pagination import table_rows
 
 FIELDS = ("level", "health", "energy", "sanity")
-
-
-@dataclass
-class _Index:
-    version: str
-    ids: np.ndarray
-    mean: np.ndarray
-    scale: np.ndarray
-    tree: KDTree | None
-
-
-_index: _Index | None = None
-_lock = threading.Lock()
-
-
-def _current_index() -> _Index:
-    global _index
-    version = DataVersion.current()
-    with _lock:
-        if _index is None or _index.version != version:
-            frame = monsters_frame(columns=("id", *FIELDS))
-            values = frame[list(FIELDS)].to_numpy(dtype=float)
-            mean = values.mean(axis=0) if len(values) else np.zeros(len(FIELDS))
-            std = values.std(axis=0) if len(values) else np.ones(len(FIELDS))
-            scale = np.where(std > 0, std, 1.0)
-            tree = KDTree((values - mean) / scale) if len(values) else None
-            _index = _Index(version, frame["id"].to_numpy(), mean, scale, tree)
-        return _index
+SCALES = "monsters:similarity-scales"
+FIRST_RADIUS = 0.002  # in standard deviations: generated monsters crowd in small cubes
+GROWTH = 4
+MAX_SEARCHES = 12
+INLINE_MAX_ROWS = 2_000_000  # above this the scales are only ever computed off the request path
 
 
 def monsters_similar(monster: Monster, *, count: int = 5) -> list[Monster]:
-    """The `count` monsters nearest to `monster` (itself excluded), nearest first."""
-    index = _current_index()
-    if index.tree is None:
+    """The `count` monsters nearest to `monster` (itself excluded), nearest first (ties by id)."""
+    scales = similarity_scales()
+    if scales is None:
         return []
-    point = (np.array([float(getattr(monster, field)) for field in FIELDS]) - index.mean) / index.scale
-    wanted = min(count + 1, len(index.ids))
-    _, positions = index.tree.query(point.reshape(1, -1), k=wanted)
-    ids = [int(index.ids[p]) for p in positions[0] if index.ids[p] != monster.pk][:count]
-    found = Monster.objects.in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+    others = Monster.objects.exclude(pk=monster.pk)
+    point = {field: float(getattr(monster, field)) for field in FIELDS}
+    distance = sum(
+        (
+            _squared((Cast(F(field), FloatField()) - Value(point[field])) / Value(scales[field]))
+            for field in FIELDS
+        ),
+        start=Value(0.0),
+    )
+    ranked = others.annotate(distance=distance).order_by("distance", "pk")
+    radius = FIRST_RADIUS
+    for _ in range(MAX_SEARCHES):
+        found = list(ranked.filter(_box(point, scales, radius))[:count])
+        farthest = math.sqrt(found[-1].distance) if len(found) == count else None
+        if farthest is not None and farthest <= radius:
+            return found
+        radius = farthest if farthest is not None else radius * GROWTH
+    return list(ranked[:count])  # a monster far from every other: compare with all of them
+
+
+def _squared(expression):
+    return expression * expression
+
+
+def _box(point: dict, scales: dict, radius: float) -> Q:
+    box = Q()
+    for field in FIELDS:
+        half = radius * scales[field]
+        box &= Q(**{f"{field}__gte": point[field] - half, f"{field}__lte": point[field] + half})
+    return box
+
+
+def similarity_scales() -> dict[str, float] | None:
+    """Each field's standard deviation (1 where it is 0) at this data version; None with no monsters.
+
+    Precomputed after every data change; a table small enough is measured at once.
+    """
+    version = DataVersion.current()
+    scales = snapshot_read(SCALES, version)
+    if scales is None and table_rows(Monster.objects.all()) > INLINE_MAX_ROWS:
+        # Being computed for a very large table: the last version's scales, which barely move.
+        previous = snapshot_latest(SCALES)
+        scales = previous.value if previous is not None else None
+    if scales is None:
+        scales = snapshot_compute(SCALES, DataVersion.current, _measured_scales)
+    return scales or None
+
+
+@precomputed
+def similarity_scales_refresh() -> None:
+    snapshot_compute(SCALES, DataVersion.current, _measured_scales)
+
+
+def _measured_scales() -> dict[str, float]:
+    if Monster.objects.count() < 2:  # no deviation to measure, and nobody to be similar to
+        return {}
+    deviations = Monster.objects.aggregate(**{field: StdDev(field, sample=True) for field in FIELDS})
+    return {field: (value if value and value > 0 else 1.0) for field, value in deviations.items()}

@@ -6,7 +6,6 @@ import numpy as np
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,12 +17,12 @@ from bandersnatch.models import Job
 
 from . import tasks
 from .forms import DataPageForm, ImportForm, ReseedForm
-from .generator import RARITIES, generate_monsters
+from .generator import generate_monsters
 from .importing import ImportRejected, monsters_import_csv
 from .loading import LoadBusy
-from .models import DataVersion, Monster
+from .models import Monster
 from .pagination import count_rows
-from .selectors import monster_table_page
+from .selectors import counts_by_rarity, monster_table_page
 from .services import monsters_export_rows, monsters_seed
 from .similarity import monsters_similar
 
@@ -39,15 +38,8 @@ FIELD_LABELS = {
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    version = DataVersion.current()
-    counts = cache.get_or_set(f"monsters:home-counts:{version}", _home_counts, timeout=3600)
     card = generate_monsters(1, rng=np.random.default_rng()).iloc[0].to_dict()
-    return render(request, "monsters/home.html", {**counts, "card": card})
-
-
-def _home_counts() -> dict:
-    by_rarity = Monster.objects.count_by_rarity()
-    return {"total": sum(by_rarity.values()), "by_rarity": [(r, by_rarity[r]) for r in RARITIES]}
+    return render(request, "monsters/home.html", {"counts": counts_by_rarity(), "card": card})
 
 
 @require_GET

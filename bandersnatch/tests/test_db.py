@@ -24,3 +24,13 @@ def test_sorted_grouping_turns_hashing_off_for_its_block_only():
             plan = " ".join(row[0] for row in cursor.fetchall())
         assert "HashAggregate" not in plan
     assert setting() == "on"
+
+
+def test_a_query_timed_out_inside_it_is_reported_as_timed_out(settings):
+    """The statistics page at ten million rows: a timeout, not "current transaction is aborted"."""
+    from bandersnatch.db import QueryTimedOut, time_limited_queries
+
+    settings.DATA_QUERY_TIMEOUT_MS = 20
+    with pytest.raises(QueryTimedOut), time_limited_queries(), sorted_grouping():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")

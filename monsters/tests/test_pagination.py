@@ -177,3 +177,27 @@ def test_the_share_of_matching_rows_comes_from_the_count():
     assert pagination.matching_share(queryset, pagination.Count(40)) == 0.0  # exact: few
     share = pagination.matching_share(queryset, pagination.Count(150, is_estimate=True))
     assert share == pytest.approx(150 / pagination.table_rows(queryset))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row comparisons of PostgreSQL")
+@pytest.mark.parametrize("field", ["id", "health", "name", "created_at", "level"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_jump_from_the_nearest_anchor_lands_on_the_same_rows_as_a_plain_offset(
+    field, descending, monkeypatch
+):
+    from monsters import selectors
+
+    monsters_seed(count=400, seed=4)
+    monkeypatch.setattr(selectors, "ANCHOR_EVERY", 7)
+    monkeypatch.setattr(selectors, "ANCHORS_FROM_ROWS", 0)
+    selectors.page_anchors_refresh()
+    anchors = selectors.page_anchors(field)
+    assert anchors["rows"] == 400 and len(anchors["keys"]) == 400 // 7
+    queryset = Monster.objects.all()
+    for offset in (0, 6, 7, 8, 50, 199, 342, 390, 399):
+        plain = offset_window(queryset, field=field, descending=descending, size=10, offset=offset)
+        anchored = offset_window(
+            queryset, field=field, descending=descending, size=10, offset=offset, anchors=anchors
+        )
+        assert [m.pk for m in anchored.rows] == [m.pk for m in plain.rows], offset
+        assert anchored.has_more == plain.has_more

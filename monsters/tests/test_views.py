@@ -41,8 +41,8 @@ class TestHome:
     def test_shows_counts_by_rarity_and_a_fresh_monster(self, client, monsters):
         response = client.get(reverse("monsters:home"))
         assert response.status_code == 200
-        by_rarity = dict(response.context["by_rarity"])
-        assert sum(by_rarity.values()) == response.context["total"] == 180
+        by_rarity = dict(response.context["counts"].by_rarity)
+        assert sum(by_rarity.values()) == response.context["counts"].total == 180
         assert by_rarity["Rank 0"] == monsters.filter(rarity="Rank 0").count()
         content = response.content.decode()
         assert response.context["card"]["name"] in content
@@ -51,7 +51,7 @@ class TestHome:
     def test_counts_follow_the_data(self, client, monsters):
         client.get(reverse("monsters:home"))
         monsters_seed(count=20, seed=1)
-        assert client.get(reverse("monsters:home")).context["total"] == 200
+        assert client.get(reverse("monsters:home")).context["counts"].total == 200
 
     def test_footer_tells_the_time_taken_and_header_has_server_timing(self, client):
         response = client.get(reverse("monsters:home"))
@@ -297,7 +297,7 @@ class TestAdmin:
 
     def test_editing_a_monster_updates_the_home_counts(self, client, staff, monsters):
         client.force_login(staff)
-        assert client.get(reverse("monsters:home")).context["total"] == 180
+        assert client.get(reverse("monsters:home")).context["counts"].total == 180
         monster = monsters.first()
         client.post(reverse("admin:monsters_monster_delete", args=[monster.pk]), {"post": "yes"})
-        assert client.get(reverse("monsters:home")).context["total"] == 179
+        assert client.get(reverse("monsters:home")).context["counts"].total == 179
