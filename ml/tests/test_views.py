@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from ml.models import ModelVersion, Promotion
 from ml.services import model_version_train
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,18 @@ class TestAdmin:
         assert "Model v2 is now active." in response.content.decode()
         other.refresh_from_db()
         assert other.is_active
+        assert Promotion.objects.filter(version=other, previous=trained_version, activated_by=staff).exists()
         response = client.post(
             url, {"action": "activate", "_selected_action": [other.pk, trained_version.pk]}, follow=True
         )
         assert "Select exactly one version." in response.content.decode()
+
+    def test_the_change_form_cannot_switch_the_active_version(self, client, trained_version, admin_user):
+        """is_active is read-only there: the activate action records the promotion and the audit entry."""
+        other = model_version_train(seed=5, activate=False)
+        client.force_login(admin_user)
+        url = reverse("admin:ml_modelversion_change", args=[other.pk])
+        assert '<input type="checkbox" name="is_active"' not in client.get(url).content.decode()
+        assert client.post(url, {"is_active": "on"}).status_code == 302
+        assert ModelVersion.objects.get(is_active=True) == trained_version
+        assert Promotion.objects.count() == 1  # the first training's only
