@@ -39,19 +39,19 @@ WHAT_IF_FIELDS = ("level", "health", "energy", "sanity")
 ALGORITHM_LABELS = {name: label for name, label in ModelVersion._meta.get_field("algorithm").choices}
 
 
-def _card(version: ModelVersion) -> dict:
-    """The model card's figures and facts for `version`."""
+def _card(version: ModelVersion, *, id_suffix: str = "") -> dict:
+    """The model card's figures and facts for `version`; `id_suffix` keeps ids unique on a page of cards."""
     metrics = version.metrics
     return {
         "version": version,
         "changes": data_changes_since(version),
         "sklearn_now": sklearn.__version__,
         "figures": {
-            "figure-confusion": as_dict(
+            f"figure-confusion{id_suffix}": as_dict(
                 charts.confusion_figure(metrics["classes"], metrics["confusion_matrix"])
             ),
-            "figure-importance": as_dict(charts.importance_figure(metrics["feature_importance"])),
-            "figure-reliability": as_dict(charts.reliability_figure(metrics["calibration"])),
+            f"figure-importance{id_suffix}": as_dict(charts.importance_figure(metrics["feature_importance"])),
+            f"figure-reliability{id_suffix}": as_dict(charts.reliability_figure(metrics["calibration"])),
         },
     }
 
@@ -150,7 +150,7 @@ def version_compare(request: HttpRequest) -> HttpResponse:
     missing = [n for n in numbers if n not in versions]
     if missing:
         raise Http404(f"No model version {missing[0]}.")
-    cards = [_card(versions[n]) for n in numbers]
+    cards = [_card(versions[n], id_suffix=f"-{key}") for n, key in zip(numbers, "ab", strict=True)]
     return render(
         request,
         "ml/compare.html",
@@ -180,7 +180,7 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
         ("scikit-learn", a.sklearn_version, b.sklearn_version),
         ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}"),
     ]
-    for name in a.params.keys() | b.params.keys():
+    for name in sorted(a.params.keys() | b.params.keys()):
         rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—"))))
     return rows
 

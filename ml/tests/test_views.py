@@ -96,6 +96,16 @@ class TestVersions:
         assert rows["Algorithm"] == ("Logistic regression", "Random forest")
         assert rows["param n_estimators"] == ("—", "20")
 
+    def test_compare_gives_every_chart_of_both_versions_its_figure(self, client, trained_version):
+        model_version_train(algorithm="random_forest", params={"n_estimators": 20}, seed=1, activate=False)
+        for query in ({"a": 1, "b": 2}, {"a": 1, "b": 1}):
+            content = client.get(reverse("ml:compare"), query).content.decode()
+            boxes = re.findall(r'data-figure="([^"]+)"', content)
+            assert len(boxes) == len(set(boxes)) == 6  # confusion, importance, reliability each
+            for element_id in boxes:
+                assert f'id="{element_id}" type="application/json"' in content
+            assert "plotly.min.js" in content
+
     def test_unknown_versions(self, client, trained_version):
         assert client.get(reverse("ml:version", args=[99])).status_code == 404
         assert client.get(reverse("ml:compare"), {"a": 1, "b": 99}).status_code == 404
