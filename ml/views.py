@@ -241,7 +241,10 @@ def rollback(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
-    """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked."""
+    """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked.
+
+    Only after its sha256 and signature check out: a forged pipeline is never handed out.
+    """
     versions = ModelVersion.objects.all()
     version = (
         get_object_or_404(versions, version=number)
@@ -253,7 +256,7 @@ def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
     try:
         artifact = model_version_artifact(version)
     except ArtifactTampered as exc:
-        return HttpResponse(str(exc), status=409, content_type="text/plain")
+        return HttpResponse(str(exc), status=503, content_type="text/plain")
     response = FileResponse(
         io.BytesIO(artifact), as_attachment=True, filename=f"bandersnatch-model-v{version.version}.joblib"
     )
