@@ -119,7 +119,7 @@ def model_version_train(
         "created_by": created_by,
     }
     if activate is None:
-        activate = _beats_active(result)
+        activate = _beats_active(result, target=target)
     for attempt in range(3):  # another training may take the same number meanwhile
         try:
             with transaction.atomic():
@@ -149,19 +149,24 @@ def model_version_train(
     return version
 
 
-def _beats_active(result) -> bool:
-    """True when nothing is active, or the new pipeline is more accurate on its test rows."""
-    active = ModelVersion.objects.filter(is_active=True).first()
+def _beats_active(result, *, target: str) -> bool:
+    """True when nothing is active, or the new pipeline is more accurate on the same test rows.
+
+    A version that predicts another target than the active one answers another
+    question, so it never replaces it by score; a broken active version (one that
+    fails its checks) is replaced by any that works.
+    """
+    active = ModelVersion.objects.without_blobs().filter(is_active=True).first()
     if active is None:
         return True
+    if active.target != target:
+        return False
     try:
         machine = machine_for(active)
     except ArtifactTampered:
         return True
     test = result.test_frame
-    if machine.target not in test or not set(machine.features) <= set(test.columns):
-        return result.metrics["accuracy"] > active.accuracy
-    active_accuracy = score(machine.pipeline, test, test[machine.target].astype(str))["accuracy"]
+    active_accuracy = score(machine.pipeline, test[machine.features], test[target])["accuracy"]
     return result.metrics["accuracy"] > active_accuracy
 
 

@@ -64,7 +64,7 @@ def predict(request: HttpRequest) -> HttpResponse:
     except NoActiveModelVersion:
         return render(request, "ml/predict.html", {"no_model": True})
     except ArtifactTampered as exc:
-        return render(request, "ml/predict.html", {"tampered": str(exc)}, status=503)
+        return render(request, "ml/predict.html", {"version": version, "tampered": str(exc)}, status=503)
     asked = any(name in request.GET for name in machine.features)
     if asked:
         form = PredictionForm(request.GET, features=machine.features)

@@ -75,6 +75,12 @@ class TestPredictPage:
         monsters_seed(count=40, seed=2)
         assert "+40 monsters" in client.get(PREDICT, MONSTER).content.decode()
 
+    def test_the_page_says_what_the_active_model_predicts(self, client, seeded_monsters):
+        model_version_train(target="type", seed=1)
+        content = client.get(PREDICT, MONSTER).content.decode()
+        assert "Predict a monster's type" in content and "Predicted type" in content
+        assert "Predict a monster's rarity" not in content
+
     def test_a_model_with_type_asks_for_type(self, client, seeded_monsters):
         model_version_train(features=["level", "health", "type"], seed=1)
         response = client.get(PREDICT, {"level": 5, "health": 30, "type": "Fey"})
