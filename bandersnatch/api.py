@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from ml.api import router as ml_router
+from ml.services import ArtifactTampered, NoActiveModelVersion
 from monsters.api import router as monsters_router
 
 api = NinjaAPI(
@@ -44,3 +45,10 @@ def not_found(request, exc: Http404):
 @api.exception_handler(RequestDataTooBig)
 def too_big(request, exc: RequestDataTooBig):
     return api.create_response(request, {"message": "The body is too large."}, status=413)
+
+
+@api.exception_handler(NoActiveModelVersion)
+@api.exception_handler(ArtifactTampered)
+def model_unavailable(request, exc: NoActiveModelVersion | ArtifactTampered):
+    """No version is active, or its stored blobs fail their checks: every endpoint says why."""
+    return api.create_response(request, {"message": str(exc)}, status=503)

@@ -5,6 +5,8 @@ DEBUG is off unless asked for, and then a SECRET_KEY is required.
 """
 
 import datetime as dt
+import hashlib
+import hmac
 from pathlib import Path
 
 import environ
@@ -26,6 +28,17 @@ if not SECRET_KEY:
             "random string, or set DEBUG=true for local development."
         )
     SECRET_KEY = "django-insecure-local-development-only"
+# The key that signs stored model versions (HMAC-SHA256 of each pickled blob),
+# kept outside the database so that whoever can write a row cannot forge one.
+# By default derived from SECRET_KEY, so no other secret is needed to start;
+# after the key changes, an operator re-signs with `manage.py sign_model_versions`.
+MODEL_SIGNING_KEY = (
+    env.str("MODEL_SIGNING_KEY", default="")
+    or hmac.new(SECRET_KEY.encode(), b"bandersnatch: model version signing key", hashlib.sha256).hexdigest()
+)
+# The key MODEL_SIGNING_KEY replaced, for `manage.py sign_model_versions` only:
+# it then re-signs just the blobs that this key signed.
+MODEL_SIGNING_PREVIOUS_KEY = env.str("MODEL_SIGNING_PREVIOUS_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -13,10 +13,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ["algorithm", "target", "is_active"]
     list_select_related = ["created_by"]
     exclude = ["artifact", "detector"]
+    # Every field read-only, is_active too: the activate action switches versions
+    # through the service that records the promotion and the audit entry.
     readonly_fields = [
-        field.name
-        for field in ModelVersion._meta.fields
-        if field.name not in ("artifact", "detector", "is_active")
+        field.name for field in ModelVersion._meta.fields if field.name not in ("artifact", "detector")
     ]
     actions = ["activate"]
 

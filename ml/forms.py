@@ -45,7 +45,7 @@ class TrainForm(forms.Form):
     """
 
     ACTIVATE_CHOICES = [
-        ("better", "If it beats the active version (or none is active)"),
+        ("better", "If it beats the active version at the same target (or none is active)"),
         ("always", "Yes, make it the active version"),
         ("never", "No, only store it"),
     ]

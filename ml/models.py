@@ -15,8 +15,9 @@ class ModelVersionQuerySet(models.QuerySet):
 class ModelVersion(models.Model):
     """One training run: its settings, its measured quality, and the fitted pipeline itself.
 
-    The pipeline lives in the database (joblib bytes, checked by sha256), so
-    every web process and server sees the same versions without a shared disk.
+    The pipeline lives in the database (joblib bytes, checked by sha256 and by a
+    signature made with a key outside the database), so every web process and
+    server sees the same versions without a shared disk.
     """
 
     version = models.PositiveIntegerField(unique=True)
@@ -38,6 +39,12 @@ class ModelVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     detector = models.BinaryField(
         null=True, blank=True, help_text="joblib bytes of the in-distribution check."
+    )
+    artifact_signature = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 of the pipeline, keyed by MODEL_SIGNING_KEY."
+    )
+    detector_signature = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 of the in-distribution check; empty without one."
     )
     is_active = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

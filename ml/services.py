@@ -14,6 +14,7 @@ from functools import lru_cache
 import joblib
 import pandas as pd
 import sklearn
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
@@ -29,6 +30,7 @@ from monsters.services import monsters_frame
 from .machine import Machine
 from .models import ModelVersion, PredictionLog, Promotion
 from .prediction_log import writer
+from .signing import DETECTOR, PIPELINE, blob_signature, blob_signature_valid
 from .training import (
     DEFAULT_ALGORITHM,
     DEFAULT_FEATURES,
@@ -45,9 +47,12 @@ logger = logging.getLogger(__name__)
 class NoActiveModelVersion(Exception):
     """No model version has been trained and activated yet."""
 
+    def __init__(self, message: str = "No model is active: train one with manage.py train."):
+        super().__init__(message)
+
 
 class ArtifactTampered(Exception):
-    """A stored pipeline's bytes no longer match their sha256."""
+    """A stored blob fails its sha256 or its signature (so it is never unpickled), or will not load."""
 
 
 def _dump(estimator) -> bytes:
@@ -92,6 +97,7 @@ def model_version_train(
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     artifact = _dump(result.pipeline)
+    detector = _dump(result.detector) if result.detector is not None else None
     fields = {
         "algorithm": algorithm,
         "params": result.params,
@@ -109,16 +115,18 @@ def model_version_train(
         "sklearn_version": sklearn.__version__,
         "artifact": artifact,
         "sha256": hashlib.sha256(artifact).hexdigest(),
-        "detector": _dump(result.detector) if result.detector is not None else None,
+        "detector": detector,
         "created_by": created_by,
     }
     if activate is None:
-        activate = _beats_active(result)
+        activate = _beats_active(result, target=target)
     for attempt in range(3):  # another training may take the same number meanwhile
         try:
             with transaction.atomic():
                 number = (ModelVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1
-                version = ModelVersion.objects.create(version=number, is_active=False, **fields)
+                version = ModelVersion.objects.create(
+                    version=number, is_active=False, **fields, **_signatures(number, artifact, detector)
+                )
                 if activate:
                     _switch_active(version, reason=Promotion.Reason.TRAINED, actor=created_by)
                 audit_record(
@@ -141,19 +149,24 @@ def model_version_train(
     return version
 
 
-def _beats_active(result) -> bool:
-    """True when nothing is active, or the new pipeline is more accurate on its test rows."""
-    active = ModelVersion.objects.filter(is_active=True).first()
+def _beats_active(result, *, target: str) -> bool:
+    """True when nothing is active, or the new pipeline is more accurate on the same test rows.
+
+    A version that predicts another target than the active one answers another
+    question, so it never replaces it by score; a broken active version (one that
+    fails its checks) is replaced by any that works.
+    """
+    active = ModelVersion.objects.without_blobs().filter(is_active=True).first()
     if active is None:
         return True
+    if active.target != target:
+        return False
     try:
         machine = machine_for(active)
     except ArtifactTampered:
         return True
     test = result.test_frame
-    if machine.target not in test or not set(machine.features) <= set(test.columns):
-        return result.metrics["accuracy"] > active.accuracy
-    active_accuracy = score(machine.pipeline, test, test[machine.target].astype(str))["accuracy"]
+    active_accuracy = score(machine.pipeline, test[machine.features], test[target])["accuracy"]
     return result.metrics["accuracy"] > active_accuracy
 
 
@@ -202,12 +215,70 @@ def _switch_active(version: ModelVersion, *, reason: str, actor) -> ModelVersion
 # Loading --------------------------------------------------------------------
 
 
+def _signatures(number: int, artifact: bytes, detector: bytes | None) -> dict:
+    """The signature fields of version `number`'s blobs, made with this server's key."""
+    return {
+        "artifact_signature": blob_signature(artifact, kind=PIPELINE, version=number),
+        "detector_signature": blob_signature(detector, kind=DETECTOR, version=number) if detector else "",
+    }
+
+
+def _refuse(version: ModelVersion, problem: str) -> ArtifactTampered:
+    logger.error("Model v%d refused: its stored %s", version.version, problem)
+    return ArtifactTampered(f"Model v{version.version}'s stored {problem}.")
+
+
 def model_version_artifact(version: ModelVersion) -> bytes:
-    """The version's pipeline bytes, checked against their sha256 (ArtifactTampered if not)."""
+    """The version's pipeline bytes, checked against their sha256 and signature (ArtifactTampered if not)."""
     artifact = bytes(version.artifact)
     if hashlib.sha256(artifact).hexdigest() != version.sha256:
-        raise ArtifactTampered(f"Model v{version.version}'s stored pipeline does not match its sha256.")
+        raise _refuse(version, "pipeline does not match its sha256")
+    if not blob_signature_valid(artifact, version.artifact_signature, kind=PIPELINE, version=version.version):
+        raise _refuse(version, "pipeline is not signed with this server's MODEL_SIGNING_KEY")
     return artifact
+
+
+def model_version_detector(version: ModelVersion) -> bytes | None:
+    """The version's in-distribution check bytes (None without one), checked against their signature."""
+    if version.detector is None:
+        return None
+    detector = bytes(version.detector)
+    if not blob_signature_valid(detector, version.detector_signature, kind=DETECTOR, version=version.version):
+        raise _refuse(version, "in-distribution check is not signed with this server's MODEL_SIGNING_KEY")
+    return detector
+
+
+def model_version_sign(version: ModelVersion, *, previous_key: str = "") -> bool:
+    """Sign the version's blobs with the current key; False when they carry valid signatures already.
+
+    For an operator, after MODEL_SIGNING_KEY changed.  With `previous_key`, only
+    blobs signed with it (or the current key) are signed, so a row forged in the
+    meantime stays refused; without it the stored bytes are trusted as they are.
+    A pipeline that does not match its sha256 is never signed.  ArtifactTampered,
+    with nothing written, for a blob it refuses.
+    """
+    artifact = bytes(version.artifact)
+    if hashlib.sha256(artifact).hexdigest() != version.sha256:
+        raise _refuse(version, "pipeline does not match its sha256")
+    detector = bytes(version.detector) if version.detector is not None else None
+    if previous_key:
+        stored = [(PIPELINE, "pipeline", artifact, version.artifact_signature)]
+        if detector is not None:
+            stored.append((DETECTOR, "in-distribution check", detector, version.detector_signature))
+        for kind, name, blob, signature in stored:
+            if not any(
+                blob_signature_valid(blob, signature, kind=kind, version=version.version, key=key)
+                for key in (settings.MODEL_SIGNING_KEY, previous_key)
+            ):
+                raise _refuse(version, f"{name} is signed with neither the current nor the previous key")
+    signatures = _signatures(version.version, artifact, detector)
+    if all(getattr(version, name) == value for name, value in signatures.items()):
+        return False
+    ModelVersion.objects.filter(pk=version.pk).update(**signatures)
+    for name, value in signatures.items():
+        setattr(version, name, value)
+    logger.warning("Signed model v%d with the current MODEL_SIGNING_KEY", version.version)
+    return True
 
 
 def model_card(version: ModelVersion) -> dict:
@@ -237,7 +308,7 @@ def model_card(version: ModelVersion) -> dict:
 
 
 def machine_for(version: ModelVersion) -> Machine:
-    """The version's Machine, loaded once per process (keyed by id and sha256)."""
+    """The version's Machine, loaded once per process (keyed by id and sha256) after its checks."""
     return _load(version.pk, version.sha256)
 
 
@@ -245,19 +316,30 @@ def machine_for(version: ModelVersion) -> Machine:
 def _load(pk: int, sha256: str) -> Machine:
     version = ModelVersion.objects.get(pk=pk)
     if version.sha256 != sha256:
-        raise ArtifactTampered(f"Model v{version.version}'s stored pipeline does not match its sha256.")
+        raise _refuse(version, "pipeline does not match its sha256")
     artifact = model_version_artifact(version)
-    detector = joblib.load(io.BytesIO(bytes(version.detector))) if version.detector else None
-    logger.info("Loaded model v%d into this process", version.version)
-    return Machine(
-        pipeline=joblib.load(io.BytesIO(artifact)),
+    detector = model_version_detector(version)
+    machine = Machine(
+        pipeline=_unpickle(version, artifact, "pipeline"),
         features=list(version.features),
         target=version.target,
         algorithm=version.algorithm,
         version=version.version,
         trained_at=version.created_at,
-        detector=detector,
+        detector=_unpickle(version, detector, "in-distribution check") if detector is not None else None,
     )
+    logger.info("Loaded model v%d into this process", version.version)
+    return machine
+
+
+def _unpickle(version: ModelVersion, blob: bytes, name: str):
+    """Load a blob that passed its checks; one that still fails (signed after it broke, or
+    pickled under another scikit-learn) is refused like a tampered one."""
+    try:
+        return joblib.load(io.BytesIO(blob))
+    except Exception as exc:
+        logger.exception("Model v%d refused: its stored %s cannot be loaded", version.version, name)
+        raise ArtifactTampered(f"Model v{version.version}'s stored {name} cannot be loaded.") from exc
 
 
 _active_lock = threading.Lock()
@@ -266,7 +348,7 @@ _active_lock = threading.Lock()
 def active_version() -> ModelVersion:
     version = ModelVersion.objects.without_blobs().filter(is_active=True).first()
     if version is None:
-        raise NoActiveModelVersion("No model has been trained yet.")
+        raise NoActiveModelVersion()
     return version
 
 
@@ -288,7 +370,7 @@ def active_machine() -> Machine:
             _active["checked"] = now
         row = _active["row"]
     if row is None:
-        raise NoActiveModelVersion("No model has been trained yet.")
+        raise NoActiveModelVersion()
     return _load(*row)
 
 

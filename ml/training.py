@@ -299,7 +299,7 @@ class TrainingResult:
     n_train: int
     n_test: int
     seconds: float
-    test_frame: pd.DataFrame  # held-out rows, to compare another version on
+    test_frame: pd.DataFrame  # held-out rows, every column: to score another version on the same rows
 
 
 def fit_and_score(
@@ -357,7 +357,7 @@ def fit_and_score(
         n_train=len(train),
         n_test=len(test),
         seconds=time.perf_counter() - started,
-        test_frame=test.assign(**{target: y_test}),
+        test_frame=frame.loc[test.index].assign(**{target: y_test}),
     )
 
 

@@ -39,19 +39,19 @@ WHAT_IF_FIELDS = ("level", "health", "energy", "sanity")
 ALGORITHM_LABELS = {name: label for name, label in ModelVersion._meta.get_field("algorithm").choices}
 
 
-def _card(version: ModelVersion) -> dict:
-    """The model card's figures and facts for `version`."""
+def _card(version: ModelVersion, *, id_suffix: str = "") -> dict:
+    """The model card's figures and facts for `version`; `id_suffix` keeps ids unique on a page of cards."""
     metrics = version.metrics
     return {
         "version": version,
         "changes": data_changes_since(version),
         "sklearn_now": sklearn.__version__,
         "figures": {
-            "figure-confusion": as_dict(
+            f"figure-confusion{id_suffix}": as_dict(
                 charts.confusion_figure(metrics["classes"], metrics["confusion_matrix"])
             ),
-            "figure-importance": as_dict(charts.importance_figure(metrics["feature_importance"])),
-            "figure-reliability": as_dict(charts.reliability_figure(metrics["calibration"])),
+            f"figure-importance{id_suffix}": as_dict(charts.importance_figure(metrics["feature_importance"])),
+            f"figure-reliability{id_suffix}": as_dict(charts.reliability_figure(metrics["calibration"])),
         },
     }
 
@@ -64,7 +64,7 @@ def predict(request: HttpRequest) -> HttpResponse:
     except NoActiveModelVersion:
         return render(request, "ml/predict.html", {"no_model": True})
     except ArtifactTampered as exc:
-        return render(request, "ml/predict.html", {"tampered": str(exc)}, status=503)
+        return render(request, "ml/predict.html", {"version": version, "tampered": str(exc)}, status=503)
     asked = any(name in request.GET for name in machine.features)
     if asked:
         form = PredictionForm(request.GET, features=machine.features)
@@ -150,7 +150,7 @@ def version_compare(request: HttpRequest) -> HttpResponse:
     missing = [n for n in numbers if n not in versions]
     if missing:
         raise Http404(f"No model version {missing[0]}.")
-    cards = [_card(versions[n]) for n in numbers]
+    cards = [_card(versions[n], id_suffix=f"-{key}") for n, key in zip(numbers, "ab", strict=True)]
     return render(
         request,
         "ml/compare.html",
@@ -180,7 +180,7 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
         ("scikit-learn", a.sklearn_version, b.sklearn_version),
         ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}"),
     ]
-    for name in a.params.keys() | b.params.keys():
+    for name in sorted(a.params.keys() | b.params.keys()):
         rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—"))))
     return rows
 
@@ -241,7 +241,10 @@ def rollback(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
-    """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked."""
+    """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked.
+
+    Only after its sha256 and signature check out: a forged pipeline is never handed out.
+    """
     versions = ModelVersion.objects.all()
     version = (
         get_object_or_404(versions, version=number)
@@ -253,7 +256,7 @@ def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
     try:
         artifact = model_version_artifact(version)
     except ArtifactTampered as exc:
-        return HttpResponse(str(exc), status=409, content_type="text/plain")
+        return HttpResponse(str(exc), status=503, content_type="text/plain")
     response = FileResponse(
         io.BytesIO(artifact), as_attachment=True, filename=f"bandersnatch-model-v{version.version}.joblib"
     )

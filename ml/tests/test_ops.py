@@ -203,7 +203,7 @@ class TestDownloads:
     def test_a_tampered_artifact_is_refused(self, member, trained_version):
         ModelVersion.objects.filter(pk=trained_version.pk).update(artifact=b"evil pickle")
         response = member.get(reverse("ml:download"))
-        assert response.status_code == 409
+        assert response.status_code == 503
         assert "does not match its sha256" in response.content.decode()
 
 

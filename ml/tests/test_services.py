@@ -58,6 +58,28 @@ def test_a_new_version_is_activated_only_when_better(trained_version):
     assert better.is_active
 
 
+def test_a_version_for_another_target_never_replaces_the_active_one(seeded_monsters):
+    """Its accuracy answers another question, so "activate if better" keeps the active version."""
+    types = model_version_train(target="type", seed=1)
+    rarity = model_version_train(seed=1)  # far more accurate, at another task
+    assert not rarity.is_active
+    assert ModelVersion.objects.get(is_active=True) == types
+    chosen = model_version_train(seed=2, activate=True)  # staff may still choose it
+    assert ModelVersion.objects.get(is_active=True) == chosen
+
+
+def test_versions_with_other_features_are_scored_on_the_same_rows(seeded_monsters, monkeypatch):
+    active = model_version_train(features=["level", "type"], seed=1)
+    scored = []
+    real_score = services.score
+    monkeypatch.setattr(
+        services, "score", lambda pipeline, rows, y: scored.append(rows) or real_score(pipeline, rows, y)
+    )
+    better = model_version_train(seed=1)
+    assert better.is_active
+    assert list(scored[0].columns) == active.features and len(scored[0]) == better.n_test
+
+
 def test_the_database_allows_one_active_version(trained_version):
     model_version_train(seed=2, activate=False)
     with pytest.raises(IntegrityError), transaction.atomic():

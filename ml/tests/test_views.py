@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from ml.models import ModelVersion, Promotion
 from ml.services import model_version_train
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,12 @@ class TestPredictPage:
         monsters_seed(count=40, seed=2)
         assert "+40 monsters" in client.get(PREDICT, MONSTER).content.decode()
 
+    def test_the_page_says_what_the_active_model_predicts(self, client, seeded_monsters):
+        model_version_train(target="type", seed=1)
+        content = client.get(PREDICT, MONSTER).content.decode()
+        assert "Predict a monster's type" in content and "Predicted type" in content
+        assert "Predict a monster's rarity" not in content
+
     def test_a_model_with_type_asks_for_type(self, client, seeded_monsters):
         model_version_train(features=["level", "health", "type"], seed=1)
         response = client.get(PREDICT, {"level": 5, "health": 30, "type": "Fey"})
@@ -95,6 +102,16 @@ class TestVersions:
         assert rows["Algorithm"] == ("Logistic regression", "Random forest")
         assert rows["param n_estimators"] == ("—", "20")
 
+    def test_compare_gives_every_chart_of_both_versions_its_figure(self, client, trained_version):
+        model_version_train(algorithm="random_forest", params={"n_estimators": 20}, seed=1, activate=False)
+        for query in ({"a": 1, "b": 2}, {"a": 1, "b": 1}):
+            content = client.get(reverse("ml:compare"), query).content.decode()
+            boxes = re.findall(r'data-figure="([^"]+)"', content)
+            assert len(boxes) == len(set(boxes)) == 6  # confusion, importance, reliability each
+            for element_id in boxes:
+                assert f'id="{element_id}" type="application/json"' in content
+            assert "plotly.min.js" in content
+
     def test_unknown_versions(self, client, trained_version):
         assert client.get(reverse("ml:version", args=[99])).status_code == 404
         assert client.get(reverse("ml:compare"), {"a": 1, "b": 99}).status_code == 404
@@ -115,7 +132,18 @@ class TestAdmin:
         assert "Model v2 is now active." in response.content.decode()
         other.refresh_from_db()
         assert other.is_active
+        assert Promotion.objects.filter(version=other, previous=trained_version, activated_by=staff).exists()
         response = client.post(
             url, {"action": "activate", "_selected_action": [other.pk, trained_version.pk]}, follow=True
         )
         assert "Select exactly one version." in response.content.decode()
+
+    def test_the_change_form_cannot_switch_the_active_version(self, client, trained_version, admin_user):
+        """is_active is read-only there: the activate action records the promotion and the audit entry."""
+        other = model_version_train(seed=5, activate=False)
+        client.force_login(admin_user)
+        url = reverse("admin:ml_modelversion_change", args=[other.pk])
+        assert '<input type="checkbox" name="is_active"' not in client.get(url).content.decode()
+        assert client.post(url, {"is_active": "on"}).status_code == 302
+        assert ModelVersion.objects.get(is_active=True) == trained_version
+        assert Promotion.objects.count() == 1  # the first training's only
