@@ -40,9 +40,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves the API docs' Swagger UI from our own static files
     "axes",  # throttles repeated failed sign-ins
+    # Accounts, the audit log and the job pages; before django_tasks_db so that
+    # its db_worker command is ours (the one that outlasts database restarts).
+    "bandersnatch",
     "django_tasks",
     "django_tasks_db",  # background jobs, queued in the database
-    "bandersnatch",  # accounts, the audit log and the job pages
     "monsters",
     "analytics",
     "ml",
@@ -142,6 +144,9 @@ AXES_RESET_ON_SUCCESS = True
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A job whose worker stopped answering for this long is shown as failed.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+# Jobs queued this long while no worker has checked in for as long make
+# /api/health answer 503 and /ops/ warn.
+JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=60)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monsters:home"

@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
+from bandersnatch.jobs import job_queue_health
 from monsters.generator import MAX_LEVEL, TYPES
 
 from .forms import MAX_RESOURCE
@@ -92,6 +93,10 @@ class Health(Schema):
     model_version: int | None = None
 
 
+class Readiness(Health):
+    worker: str  # "ok" when one checked in lately; "not seen" is fine while no job waits
+
+
 STATS = TypeAdapter(MonsterStats)
 
 
@@ -142,7 +147,9 @@ def live(request: HttpRequest):
     return {"status": "alive", "database": "not checked"}
 
 
-@router.get("/health", response={200: Health, 503: Error}, summary="Readiness: database and active model")
+@router.get(
+    "/health", response={200: Readiness, 503: Error}, summary="Readiness: database, active model, worker"
+)
 def health(request: HttpRequest):
     try:
         with connection.cursor() as cursor:
@@ -155,7 +162,15 @@ def health(request: HttpRequest):
         return Status(503, {"message": "No model is active: train one with manage.py train."})
     except ArtifactTampered as exc:
         return Status(503, {"message": str(exc)})
-    return {"status": "ok", "database": "ok", "model_version": machine.version}
+    queue = job_queue_health()
+    if queue.stalled:
+        return Status(503, {"message": queue.message})
+    return {
+        "status": "ok",
+        "database": "ok",
+        "model_version": machine.version,
+        "worker": "ok" if queue.worker_seen else "not seen",
+    }
 
 
 # Model versions -----------------------------------------------------------------
