@@ -110,6 +110,9 @@ DATA_QUERY_TIMEOUT_MS = env.int("DATA_QUERY_TIMEOUT_MS", default=3000)
 # written in background batches unless PREDICTION_LOG_SYNC (the tests).
 PREDICTION_LOG_RETENTION_DAYS = env.int("PREDICTION_LOG_RETENTION_DAYS", default=90)
 PREDICTION_LOG_SYNC = env.bool("PREDICTION_LOG_SYNC", default=False)
+# Entries a server process keeps queued while the database is away (about
+# 1 KB each); past it the oldest are dropped, counted in the log.
+PREDICTION_LOG_MAX_PENDING = env.int("PREDICTION_LOG_MAX_PENDING", default=100_000)
 # Largest JSON body the API reads (a 1,000-monster batch is about 80 KB).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # Largest CSV file the staff import page takes.  Uploads above Django's
