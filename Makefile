@@ -19,8 +19,14 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
 	$(RUN_ENV) $(BIN)/python manage.py seed --if-empty --count 1000
 	$(RUN_ENV) $(BIN)/python manage.py train --if-none
-	@# The background worker (training, large reseeds) runs beside the server and stops with it.
-	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	@# The background worker (training, large reseeds) runs beside the server, is started again
+	@# if it dies (a clean exit, as on Ctrl-C, ends the loop), and stops with the server.
+	( trap 'kill $$pid 2>/dev/null; exit' TERM; \
+	  while :; do \
+	    $(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & pid=$$!; \
+	    wait $$pid && exit; \
+	    echo "The worker died (exit status $$?); starting it again in 2 s." >&2; sleep 2; \
+	  done ) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

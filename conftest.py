@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests."""
 
+from contextlib import contextmanager
+
 import pytest
 
 
@@ -48,3 +50,43 @@ def _fresh_model_caches():
     yield
     services.forget_active_version()
     services._load.cache_clear()
+
+
+@pytest.fixture
+def database_outage(transactional_db):
+    """A database restart as some connections see it: cut, then refused until the block ends.
+
+    `with database_outage(application_name) as cut:` terminates the test
+    database's connections of that application_name (`cut` counts them) and
+    refuses new connections to the test database until the block ends.  Other
+    connections, this test's own included, stay open; nothing else is touched.
+    PostgreSQL only.
+    """
+    import psycopg2
+    from django.db import connection
+    from psycopg2 import sql
+
+    params = connection.get_connection_params()
+    keys = ("user", "host", "port", "password")
+    database = sql.Identifier(connection.settings_dict["NAME"])
+
+    @contextmanager
+    def outage(application_name: str):
+        control = psycopg2.connect(dbname="postgres", **{k: v for k, v in params.items() if k in keys})
+        control.autocommit = True
+        try:
+            with control.cursor() as cursor:
+                cursor.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(database))
+                try:
+                    cursor.execute(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = %s AND application_name = %s",
+                        [connection.settings_dict["NAME"], application_name],
+                    )
+                    yield cursor.fetchone()[0]
+                finally:
+                    cursor.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(database))
+        finally:
+            control.close()
+
+    return outage

@@ -3,7 +3,35 @@
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import OperationalError, connection, connections, transaction
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
+
+# What a database restart looks like from here: connections cut, then refused.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class Backoff:
+    """Seconds to wait between tries while the database is away: `first`, doubling up to `cap`.
+
+    After a success the next failure waits `first` again.
+    """
+
+    def __init__(self, *, first: float = 0.5, cap: float = 30.0) -> None:
+        self.first = first
+        self.cap = cap
+        self.failures = 0  # in a row
+
+    def failed(self) -> float:
+        """Count a failed try; the seconds to wait before the next."""
+        self.failures += 1
+        return min(self.cap, self.first * 2 ** (self.failures - 1))
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+
+def error_line(exc: BaseException) -> str:
+    """The error's message on one line (psycopg2's span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class QueryTimedOut(Exception):

@@ -7,10 +7,15 @@ On PostgreSQL a running job holds an advisory lock, which the server drops
 with the worker's connection, so this works across machines; elsewhere the
 worker's process id is checked on its own machine.  Every job does its
 writes in one transaction, so a killed job has changed nothing.
+
+Each worker checks in every few seconds (worker_check_in); jobs that wait
+while no worker has checked in for JOB_WORKER_STALE_SECONDS make
+job_queue_health() stalled, which /api/health and /ops/ report.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import uuid
@@ -20,11 +25,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django_tasks import TaskContext, TaskResultStatus, default_task_backend
 from django_tasks_db.models import DBTaskResult
 
-from .models import Job
+from .models import Job, WorkerHeartbeat
 
 FOLLOWED = "bandersnatch.followed_jobs"  # session key: jobs to tell the user about
 WORKER_LOST = "bandersnatch.jobs.WorkerLost"
@@ -32,6 +39,8 @@ WORKER_LOST_MESSAGE = (
     "The worker running this job stopped (it was killed or crashed) before the job finished. "
     "Its changes were rolled back: the data and the models are as they were."
 )
+HEARTBEAT_SECONDS = 5  # how often a running worker checks in
+FORGET_WORKERS_AFTER = dt.timedelta(days=1)  # killed workers never check out
 STATUS_NAMES = {
     TaskResultStatus.READY: "queued",
     TaskResultStatus.RUNNING: "running",
@@ -54,6 +63,31 @@ class JobState:
     @property
     def finished(self) -> bool:
         return self.status in ("succeeded", "failed")
+
+
+@dataclass
+class QueueHealth:
+    """Whether queued jobs wait for a worker that is not there."""
+
+    waiting: int  # jobs queued for longer than stale_seconds
+    last_check_in: dt.datetime | None  # the latest of any worker's
+    worker_seen: bool  # some worker checked in within stale_seconds
+    stale_seconds: int
+
+    @property
+    def stalled(self) -> bool:
+        return self.waiting > 0 and not self.worker_seen
+
+    @property
+    def message(self) -> str:
+        jobs = "1 job has" if self.waiting == 1 else f"{self.waiting} jobs have"
+        unseen = "no worker has checked in"
+        if self.last_check_in is not None:
+            unseen += " for " + timesince(self.last_check_in).replace("\xa0", " ")
+        return (
+            f"{jobs} waited more than {self.stale_seconds} s and {unseen}: "
+            "start one with manage.py db_worker."
+        )
 
 
 def job_start(task, *, kind: str, summary: str, actor=None, **kwargs) -> Job:
@@ -163,3 +197,31 @@ def _runner_alive(job: Job, started_at) -> bool:
     except PermissionError:  # alive, someone else's
         return True
     return True
+
+
+def job_queue_health() -> QueueHealth:
+    """How many jobs have waited longer than JOB_WORKER_STALE_SECONDS, and whether a worker is there."""
+    stale_seconds = settings.JOB_WORKER_STALE_SECONDS
+    cutoff = timezone.now() - dt.timedelta(seconds=stale_seconds)
+    last_check_in = WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    return QueueHealth(
+        waiting=DBTaskResult.objects.ready().filter(enqueued_at__lte=cutoff).count(),
+        last_check_in=last_check_in,
+        worker_seen=last_check_in is not None and last_check_in >= cutoff,
+        stale_seconds=stale_seconds,
+    )
+
+
+def worker_check_in(*, worker_id: str) -> None:
+    """Record that this worker process is alive; its heartbeat thread calls this every few seconds."""
+    now = timezone.now()
+    seen = {"host": socket.gethostname(), "pid": os.getpid(), "seen_at": now}
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id, defaults=seen, create_defaults={**seen, "started_at": now}
+    )
+
+
+def worker_check_out(*, worker_id: str) -> None:
+    """Forget a worker that stops, and the workers not seen for a day (killed ones never check out)."""
+    forgotten = timezone.now() - FORGET_WORKERS_AFTER
+    WorkerHeartbeat.objects.filter(Q(worker_id=worker_id) | Q(seen_at__lt=forgotten)).delete()

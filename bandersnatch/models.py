@@ -89,3 +89,23 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at data version {self.data_version}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker's latest check-in (every few seconds, also while it runs a job).
+
+    /api/health and /ops/ read it to tell jobs that wait for a busy or slow
+    worker from jobs that wait for none at all.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} ({self.host}, pid {self.pid})"

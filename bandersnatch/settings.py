@@ -53,9 +53,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves the API docs' Swagger UI from our own static files
     "axes",  # throttles repeated failed sign-ins
+    # Accounts, the audit log and the job pages; before django_tasks_db so that
+    # its db_worker command is ours (the one that outlasts database restarts).
+    "bandersnatch",
     "django_tasks",
     "django_tasks_db",  # background jobs, queued in the database
-    "bandersnatch",  # accounts, the audit log and the job pages
     "monsters",
     "analytics",
     "ml",
@@ -121,6 +123,9 @@ DATA_QUERY_TIMEOUT_MS = env.int("DATA_QUERY_TIMEOUT_MS", default=3000)
 # written in background batches unless PREDICTION_LOG_SYNC (the tests).
 PREDICTION_LOG_RETENTION_DAYS = env.int("PREDICTION_LOG_RETENTION_DAYS", default=90)
 PREDICTION_LOG_SYNC = env.bool("PREDICTION_LOG_SYNC", default=False)
+# Entries a server process keeps queued while the database is away (about
+# 1 KB each); past it the oldest are dropped, counted in the log.
+PREDICTION_LOG_MAX_PENDING = env.int("PREDICTION_LOG_MAX_PENDING", default=100_000)
 # Largest JSON body the API reads (a 1,000-monster batch is about 80 KB).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # Largest CSV file the staff import page takes.  Uploads above Django's
@@ -155,6 +160,9 @@ AXES_RESET_ON_SUCCESS = True
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A job whose worker stopped answering for this long is shown as failed.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+# Jobs queued this long while no worker has checked in for as long make
+# /api/health answer 503 and /ops/ warn.
+JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=60)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monsters:home"

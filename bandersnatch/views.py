@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .access import staff_required
-from .jobs import job_state
+from .jobs import job_queue_health, job_state
 from .models import AuditEntry, Job
 
 
@@ -22,6 +22,7 @@ def ops(request: HttpRequest) -> HttpResponse:
         "ops/index.html",
         {
             "states": [job_state(job) for job in jobs],
+            "queue": job_queue_health(),
             "audit": AuditEntry.objects.select_related("actor")[:15],
         },
     )
@@ -31,7 +32,8 @@ def ops(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     state = job_state(get_object_or_404(Job.objects.select_related("created_by"), pk=pk))
-    return render(request, "ops/job.html", {"state": state})
+    queue = job_queue_health() if state.status == "queued" else None
+    return render(request, "ops/job.html", {"state": state, "queue": queue})
 
 
 @staff_required

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
 from bandersnatch.columns import format_number
+from bandersnatch.jobs import job_queue_health
 from monsters.columns import COLUMN, MAX_RESOURCE
 from monsters.generator import TYPES
 
@@ -86,6 +87,10 @@ class Health(Schema):
     model_version: int | None = None
 
 
+class Readiness(Health):
+    worker: str  # "ok" when one checked in lately; "not seen" is fine while no job waits
+
+
 STATS = TypeAdapter(MonsterStats)
 
 
@@ -136,7 +141,9 @@ def live(request: HttpRequest):
     return {"status": "alive", "database": "not checked"}
 
 
-@router.get("/health", response={200: Health, 503: Error}, summary="Readiness: database and active model")
+@router.get(
+    "/health", response={200: Readiness, 503: Error}, summary="Readiness: database, active model, worker"
+)
 def health(request: HttpRequest):
     try:
         with connection.cursor() as cursor:
@@ -144,7 +151,15 @@ def health(request: HttpRequest):
     except DatabaseError:
         return Status(503, {"message": "The database does not answer."})
     machine = active_machine()  # no active or usable version: 503 (bandersnatch.api)
-    return {"status": "ok", "database": "ok", "model_version": machine.version}
+    queue = job_queue_health()
+    if queue.stalled:
+        return Status(503, {"message": queue.message})
+    return {
+        "status": "ok",
+        "database": "ok",
+        "model_version": machine.version,
+        "worker": "ok" if queue.worker_seen else "not seen",
+    }
 
 
 # Model versions -----------------------------------------------------------------

@@ -1,12 +1,7 @@
 import pytest
 from django.db import connection
 
-from bandersnatch.db import sorted_grouping
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting"),
-]
+from bandersnatch.db import Backoff, sorted_grouping
 
 
 def setting() -> str:
@@ -15,6 +10,8 @@ def setting() -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
 def test_sorted_grouping_turns_hashing_off_for_its_block_only():
     """pytest-django runs each test in a transaction, as the pages run their queries."""
     with sorted_grouping():
@@ -34,3 +31,10 @@ def test_a_query_timed_out_inside_it_is_reported_as_timed_out(settings):
     with pytest.raises(QueryTimedOut), time_limited_queries(), sorted_grouping():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(1)")
+
+
+def test_the_backoff_doubles_up_to_its_cap_and_starts_over_after_a_success():
+    backoff = Backoff(first=0.5, cap=4)
+    assert [backoff.failed() for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
+    backoff.succeeded()
+    assert backoff.failed() == 0.5

@@ -1,4 +1,4 @@
-"""Background jobs: queued, running, succeeded, failed, and a worker killed mid-job."""
+"""Background jobs: queued, running, succeeded, failed; workers killed or cut off from the database."""
 
 import datetime as dt
 import os
@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
@@ -22,8 +23,15 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from bandersnatch.jobs import WORKER_LOST_MESSAGE, _lock_key, job_start, job_state
-from bandersnatch.models import AuditEntry, Job
+from bandersnatch.jobs import (
+    WORKER_LOST,
+    WORKER_LOST_MESSAGE,
+    _lock_key,
+    job_start,
+    job_state,
+    worker_check_in,
+)
+from bandersnatch.models import AuditEntry, Job, WorkerHeartbeat
 from ml.models import ModelVersion
 from monsters import tasks as monster_tasks
 from monsters.models import Monster
@@ -77,6 +85,47 @@ def worker_lock(job: Job):
         yield
     finally:
         other.close()
+
+
+@contextmanager
+def worker_process(*, application_name: str = "", log: Path | None = None):
+    """A real `manage.py db_worker` on the test database, its connections named `application_name`."""
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    if application_name:
+        env["PGAPPNAME"] = application_name
+    with open(log or os.devnull, "w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1",
+             "--no-reload"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield worker
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=10)
+
+
+def wait_until(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def backends(name: str) -> int:
+    """How many connections have the application_name `name`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
+        return cursor.fetchone()[0]
+
+
+def waited(job: Job, *, seconds: float) -> Job:
+    DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - dt.timedelta(seconds=seconds))
+    return job
 
 
 def dead_pid() -> int:
@@ -147,28 +196,14 @@ def test_a_worker_killed_mid_job_leaves_the_data_and_shows_failed(transactional_
     monsters_seed(count=50, seed=1)
     before = list(Monster.objects.order_by("pk").values_list("pk", "name", "health"))
     job = reseed_job(count=3_000_000, actor=admin_user)
-    db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            job.refresh_from_db()
-            if job.runner_pid is not None:
-                break
-            time.sleep(0.1)
-        assert job.runner_pid == worker.pid, "the worker never started the job"
+    with worker_process() as worker:
+        wait_until(lambda: Job.objects.get(pk=job.pk).runner_pid is not None)
+        job.refresh_from_db()
+        assert job.runner_pid == worker.pid
         time.sleep(0.5)  # in the middle of generating and copying
         assert job_state(job).status == "running"
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     deadline = time.monotonic() + 10
     while job_state(job).status == "running" and time.monotonic() < deadline:
         time.sleep(0.1)  # PostgreSQL notices the dropped connection
@@ -176,6 +211,90 @@ def test_a_worker_killed_mid_job_leaves_the_data_and_shows_failed(transactional_
     assert state.status == "failed" and state.error == WORKER_LOST_MESSAGE
     assert list(Monster.objects.order_by("pk").values_list("pk", "name", "health")) == before
     assert not AuditEntry.objects.filter(action="reset").exists()
+
+
+@POSTGRES
+class TestDatabaseRestart:
+    """The worker's connections cut and refused for a second, as in a PostgreSQL restart."""
+
+    def test_the_worker_reconnects_and_runs_the_next_job(self, database_outage, admin_user, tmp_path):
+        name = f"bandersnatch-test-worker-{uuid.uuid4().hex[:8]}"
+        log = tmp_path / "worker.log"
+        with worker_process(application_name=name, log=log) as worker:
+            wait_until(lambda: backends(name) > 0)
+            with database_outage(name) as cut:
+                assert cut >= 1
+                time.sleep(1)
+            back = timezone.now()
+            job = reseed_job(count=40, actor=admin_user)
+            wait_until(lambda: worker.poll() is not None or job_state(job).finished)
+            assert worker.poll() is None, "the worker exited"
+            assert job_state(job).status == "succeeded"
+            wait_until(lambda: WorkerHeartbeat.objects.filter(pid=worker.pid, seen_at__gt=back).exists())
+            worker.send_signal(signal.SIGINT)
+            assert worker.wait(timeout=10) == 0
+        output = log.read_text()
+        assert "The database is unavailable (connection to server" in output
+        assert "trying again in 0.5 s." in output and "The database answers again" in output
+        assert not WorkerHeartbeat.objects.exists()  # it checked out
+
+    def test_a_job_the_restart_broke_is_recorded_failed_and_the_worker_goes_on(
+        self, database_outage, admin_user, tmp_path
+    ):
+        monsters_seed(count=50, seed=1)
+        before = list(Monster.objects.order_by("pk").values_list("pk", "name", "health"))
+        name = f"bandersnatch-test-worker-{uuid.uuid4().hex[:8]}"
+        job = reseed_job(count=1_000_000, actor=admin_user)
+        with worker_process(application_name=name, log=tmp_path / "worker.log") as worker:
+            wait_until(lambda: Job.objects.get(pk=job.pk).runner_pid == worker.pid)
+            job.refresh_from_db()
+            time.sleep(0.3)  # generating and copying
+            with database_outage(name):
+                time.sleep(1)
+            recorded = DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.FAILED).exclude(
+                exception_class_path=WORKER_LOST
+            )  # by the worker itself, not by job_state() noticing a dead one
+            wait_until(lambda: worker.poll() is not None or recorded.exists())
+            assert worker.poll() is None, "the worker exited"
+            state = job_state(job)
+            assert state.status == "failed" and "database" in state.traceback
+            assert list(Monster.objects.order_by("pk").values_list("pk", "name", "health")) == before
+            next_job = reseed_job(count=40, actor=admin_user)
+            wait_until(lambda: job_state(next_job).finished)
+            assert job_state(next_job).status == "succeeded"
+
+
+class TestQueueHealth:
+    def test_the_operations_page_warns_when_jobs_wait_and_no_worker_checked_in(self, client, admin_user):
+        job = waited(reseed_job(actor=admin_user), seconds=settings.JOB_WORKER_STALE_SECONDS + 5)
+        client.force_login(admin_user)
+        message = (
+            "1 job has waited more than 60 s and no worker has checked in: "
+            "start one with manage.py db_worker."
+        )
+        content = client.get(reverse("ops")).content.decode()
+        assert "Jobs are waiting for a worker." in content and message in content
+        assert message in client.get(reverse("job", args=[job.pk])).content.decode()
+
+    def test_a_worker_that_checked_in_lately_is_no_warning(self, client, admin_user):
+        job = waited(reseed_job(actor=admin_user), seconds=settings.JOB_WORKER_STALE_SECONDS + 5)
+        worker_check_in(worker_id="busy-worker")
+        client.force_login(admin_user)
+        content = client.get(reverse("ops")).content.decode()
+        assert "Jobs are waiting" not in content and "Worker: last checked in 0" in content
+        assert "no worker has checked in" not in client.get(reverse("job", args=[job.pk])).content.decode()
+
+    def test_a_worker_gone_quiet_is_a_warning_once_jobs_wait(self, client, admin_user):
+        worker_check_in(worker_id="gone")
+        WorkerHeartbeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=5))
+        client.force_login(admin_user)
+        content = client.get(reverse("ops")).content.decode()
+        assert "Jobs are waiting" not in content and "Worker: last checked in 5" in content
+        reseed_job(actor=admin_user)  # queued just now: a worker would not have been late yet
+        assert "Jobs are waiting" not in client.get(reverse("ops")).content.decode()
+        waited(reseed_job(actor=admin_user), seconds=settings.JOB_WORKER_STALE_SECONDS + 5)
+        content = client.get(reverse("ops")).content.decode()
+        assert "1 job has waited more than 60 s and no worker has checked in for 5 minutes" in content
 
 
 class TestJobPage:

@@ -1,14 +1,29 @@
 """The JSON API of the models: health, model cards, predictions and every error they give."""
 
+import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from bandersnatch.jobs import job_start, worker_check_in
+from bandersnatch.models import Job, WorkerHeartbeat
 from ml.models import PredictionLog
 from ml.services import model_version_activate, model_version_train
+from monsters import tasks as monster_tasks
 
 pytestmark = pytest.mark.django_db
 MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+
+
+def queued_job(*, seconds_ago: float) -> Job:
+    job = job_start(
+        monster_tasks.reseed, kind=Job.Kind.RESEED, summary="Reseed", count=40, seed=1, actor_id=None
+    )
+    enqueued_at = timezone.now() - dt.timedelta(seconds=seconds_ago)
+    DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=enqueued_at)
+    return job
 
 
 def post(client, path: str, body, **extra):
@@ -31,7 +46,38 @@ class TestHealth:
     def test_readiness_with_an_active_model(self, client, trained_version):
         response = client.get("/api/health")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok", "model_version": trained_version.version}
+        assert response.json() == {
+            "status": "ok", "database": "ok", "model_version": trained_version.version, "worker": "not seen",
+        }  # fmt: skip
+
+    def test_readiness_is_503_when_jobs_wait_and_no_worker_checked_in(self, client, trained_version):
+        queued_job(seconds_ago=61)
+        response = client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json() == {
+            "message": "1 job has waited more than 60 s and no worker has checked in: "
+            "start one with manage.py db_worker."
+        }
+
+    def test_readiness_when_a_worker_checked_in_lately(self, client, trained_version):
+        queued_job(seconds_ago=300)  # a busy worker: it runs another job
+        worker_check_in(worker_id="busy")
+        response = client.get("/api/health")
+        assert response.status_code == 200 and response.json()["worker"] == "ok"
+
+    def test_readiness_with_a_worker_gone_quiet(self, client, trained_version, settings):
+        worker_check_in(worker_id="gone")
+        WorkerHeartbeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=10))
+        queued_job(seconds_ago=10)  # not late yet
+        assert client.get("/api/health").json()["worker"] == "not seen"
+        settings.JOB_WORKER_STALE_SECONDS = 5
+        queued_job(seconds_ago=10)
+        response = client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json()["message"] == (
+            "2 jobs have waited more than 5 s and no worker has checked in for 10 minutes: "
+            "start one with manage.py db_worker."
+        )
 
     def test_readiness_without_the_database_is_503(self, client, trained_version, monkeypatch):
         """A failure mode the test database cannot show: a server that does not answer."""

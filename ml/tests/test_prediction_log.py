@@ -1,10 +1,14 @@
 """The prediction log: batched writes off the request path, pruning, and the monitoring page."""
 
 import datetime as dt
+import re
+import time
+import uuid
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +19,7 @@ from ml.services import predictions_log, rarity_predict
 pytestmark = pytest.mark.django_db
 MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
 MONITORING = reverse("ml:monitoring")
+POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="cuts the writer's connection")
 
 
 def log_entries(count: int, *, days_ago: float = 0, source: str = "api", in_distribution=True) -> None:
@@ -41,6 +46,41 @@ def entries_for(answers: list[dict]) -> list[dict]:
     ]
 
 
+def numbered(numbers) -> list[dict]:
+    """Log entries told apart by their latency_ms."""
+    return [
+        {
+            "created_at": timezone.now(), "source": "api", "model_version": 1, "inputs": MONSTER,
+            "prediction": "Rank 1", "confidence": 0.9, "probabilities": {"Rank 1": 0.9, "Rank 2": 0.1},
+            "in_distribution": True, "latency_ms": float(number),
+        }
+        for number in numbers
+    ]  # fmt: skip
+
+
+def stored_numbers() -> list[int]:
+    return sorted(int(ms) for ms in PredictionLog.objects.values_list("latency_ms", flat=True))
+
+
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def background_writer(settings, monkeypatch):
+    """A writer with its thread, and the application_name its connection will have."""
+    settings.PREDICTION_LOG_SYNC = False
+    connection.ensure_connection()  # this test's own connection keeps its name
+    name = f"bandersnatch-test-log-writer-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", name)
+    writer = PredictionLogWriter()
+    yield writer, name
+    writer.stop()
+
+
 class TestWriter:
     def test_queued_entries_wait_for_the_flush(self, transactional_db, trained_version):
         """The writer has a connection of its own, outside any request's transaction."""
@@ -64,11 +104,70 @@ class TestWriter:
         assert PredictionLog.objects.count() == 1
         assert not writer._thread.is_alive()
 
-    def test_a_failed_write_is_logged_not_raised(self, transactional_db, caplog):
+    def test_bad_entries_are_logged_and_dropped_not_raised_nor_retried(self, transactional_db, caplog):
         writer = PredictionLogWriter()
         writer._pending.append({"source": "api"})  # missing required fields
         assert writer.flush() == 0
-        assert "Could not store 1 prediction log entries" in caplog.text
+        assert "Could not store 1 prediction log entries; dropped them" in caplog.text
+        assert writer.dropped == 1 and not writer._pending and not writer.retry_in
+
+
+@POSTGRES
+class TestDatabaseOutage:
+    """The writer's connection cut and refused, as in a PostgreSQL restart."""
+
+    def test_an_outage_loses_nothing_and_the_retries_back_off(
+        self, background_writer, database_outage, caplog
+    ):
+        writer, name = background_writer
+        writer.add(numbered(range(100)))
+        wait_until(lambda: PredictionLog.objects.count() == 100)  # the writer has its connection
+        with database_outage(name) as cut:
+            assert cut == 1
+            for start in range(100, 600, 100):  # requests go on for 2.5 s
+                writer.add(numbered(range(start, start + 100)))
+                time.sleep(0.5)
+            assert PredictionLog.objects.count() == 100
+        writer.add(numbered(range(600, 700)))
+        writer.stop()
+        assert stored_numbers() == list(range(700))
+        assert writer.dropped == 0
+        delays = [float(delay) for delay in re.findall(r"trying again in ([\d.]+) s", caplog.text)]
+        assert len(delays) >= 2 and delays == sorted(delays) and delays[0] < delays[-1]
+        assert re.search(r"Could not store \d+ prediction log entries \(connection to server", caplog.text)
+        assert caplog.text.count("The database is back: stored") == 1
+
+    def test_past_the_bound_the_oldest_are_dropped_and_counted(
+        self, background_writer, database_outage, settings, caplog
+    ):
+        settings.PREDICTION_LOG_MAX_PENDING = 5
+        writer, name = background_writer
+        writer.add(numbered([0]))
+        wait_until(lambda: PredictionLog.objects.exists())
+        with database_outage(name):
+            writer.add(numbered(range(1, 5)))
+            wait_until(lambda: writer.retry_in)  # a try failed: the four went back to the queue
+            writer.add(numbered(range(5, 8)))
+        writer.stop()
+        assert stored_numbers() == [0, 3, 4, 5, 6, 7]
+        assert writer.dropped == 2
+        assert "Dropped the 2 oldest prediction log entries: more than 5 waited" in caplog.text
+
+    def test_a_stop_during_an_outage_gives_up_after_a_bounded_wait(
+        self, background_writer, database_outage, monkeypatch, caplog
+    ):
+        monkeypatch.setattr("ml.prediction_log.STOP_WAIT_SECONDS", 1.0)
+        writer, name = background_writer
+        writer.add(numbered([0]))
+        wait_until(lambda: PredictionLog.objects.exists())
+        with database_outage(name):
+            writer.add(numbered(range(1, 4)))
+            started = time.monotonic()
+            writer.stop()
+            assert time.monotonic() - started < 5
+        assert stored_numbers() == [0]
+        assert writer.dropped == 3
+        assert "Dropped 3 prediction log entries at exit: the database did not answer for 1 s." in caplog.text
 
 
 class TestPageLogging:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bandersnatch', '0001_initial'),
+        ('bandersnatch', '0002_worker_heartbeat'),
     ]
 
     operations = [
