@@ -1,13 +1,19 @@
 """Monsters from an uploaded CSV file: every row checked first, then all written or none.
 
 The columns are the export's (/data/export.csv), so an export imports back
-unchanged.  The checks run on whole columns with pandas and mirror the table's
+unchanged: the apostrophe the export puts in front of text a spreadsheet
+would run as a formula (services.spreadsheet_safe) comes off again.  The
+rule, exactly: a text cell (name, type, rarity, damage) that starts with an
+apostrophe followed by FORMULA_LIKE text (apostrophes, then =, +, -, @, a
+tab or a carriage return) loses that first apostrophe; every other cell is
+read as it is.  The checks run on whole columns with pandas and mirror the table's
 constraints, so 100,000 rows are judged in well under a second and the
 database never has to refuse a row halfway through.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import re
@@ -25,6 +31,8 @@ from .generator import DICE, MAX_BONUS, MAX_LEVEL, RARITIES, RESOURCES, TYPES
 from .models import DAMAGE_SUFFIXES, Monster
 from .services import (
     EXPORT_COLUMNS,
+    EXPORT_TEXT_COLUMNS,
+    FORMULA_LIKE,
     bulk_load,
     data_version_bump,
     monsters_bulk_create,
@@ -48,6 +56,8 @@ COLUMNS_HELP = (
 # 1) and for a quote never closed (rows counted from 0).
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+# The apostrophe the export adds in front of FORMULA_LIKE text.
+_EXPORT_APOSTROPHE = re.compile(f"^'(?={FORMULA_LIKE.pattern})")
 
 REQUIRED = "Required."
 NOT_A_NUMBER = 'Not a number: "{value}".'
@@ -90,7 +100,9 @@ def monsters_import_csv(*, file, mode: str, actor=None) -> int:
 
     All or nothing: one bad cell rejects the whole file (ImportRejected) before
     anything is written, and the rows, the data version and the audit entry
-    share one transaction.  `file`: a binary file such as an upload.
+    share one transaction.  Text the export made spreadsheet-safe reads back
+    as it was (the rule is in the module docstring).  `file`: a binary file
+    such as an upload.
     `actor`: the user who asked (None: a command).
     """
     if mode not in MODES:
@@ -173,6 +185,12 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
     rows = rows[~(rows == "").all(axis="columns")]  # empty lines, as spreadsheets leave at the end
     if rows.empty:
         raise ImportRejected("The file has a header but no monsters.")
+    rows = rows.assign(
+        **{
+            column: rows[column].str.replace(_EXPORT_APOSTROPHE, "", regex=True)
+            for column in EXPORT_TEXT_COLUMNS
+        }
+    )
     problems: dict[str, np.ndarray] = {}  # per column, each row's index in MESSAGES (0: fine)
     monsters: dict[str, np.ndarray | pd.Series] = {}
 
@@ -303,13 +321,17 @@ def _copy_into_postgres(monsters: pd.DataFrame, *, replace: bool) -> None:
     """COPY the checked frame in as CSV: simpler than binary COPY, and fast enough here.
 
     pandas writes floats in their shortest exact form and times with their
-    offset, so every value arrives as it was read.  The indexes are handled
+    offset, so every value arrives as it was read.  Every cell is quoted: a
+    bare carriage return (which csv quotes only when it ends lines) would
+    end the row for COPY.  The indexes are handled
     as in monsters_seed (services.bulk_load).
     """
     table = Monster._meta.db_table
     columns = ", ".join(connection.ops.quote_name(column) for column in monsters.columns)
     buffer = io.BytesIO()
-    monsters.to_csv(buffer, header=False, index=False, lineterminator="\n", encoding="utf-8")
+    monsters.to_csv(
+        buffer, header=False, index=False, lineterminator="\n", encoding="utf-8", quoting=csv.QUOTE_ALL
+    )
     buffer.seek(0)
     # copy_expert is psycopg2's own: the wrapper turns its errors into Django's.
     with (

@@ -130,6 +130,18 @@ class TestGoodFiles:
         MonsterFactory(
             level=7, rank=1, sanity=1.7976931348623157e308, created_at=utc(1999, 12, 31, 23, 59, 59, 999999)
         )
+        formula_like = [
+            "=cmd|' /C calc'!A0",
+            "+SUM(1)",
+            "-2+3",
+            "@SUM(1)",
+            "\tTab",
+            "\rReturn",
+            "'=x",
+            "''-y",
+        ]
+        for name in [*formula_like, "'z"]:
+            MonsterFactory(name=name)
         before = snapshot()
         client.force_login(django_user_model.objects.create_user("reader"))
         response = client.get(reverse("monsters:export"))
@@ -138,6 +150,14 @@ class TestGoodFiles:
 
         assert monsters_import_csv(file=exported, mode="replace") == len(before)
         assert snapshot() == before  # every column, floats and microseconds exactly
+
+    def test_the_apostrophe_the_export_puts_before_a_formula_comes_off_and_no_other(self):
+        names = ["'=SUM(1)", "''+SUM(1)", "'-2+3", "'@x", "'\ttab", "'Twas", "=raw", "''", "Imp'=x"]
+        rows = [f'"{name}",Fey,3,Rank 1,3d4,1,1,1,' for name in names]
+        monsters_import_csv(file=csv_file(HEADER, *rows), mode="append")
+        assert list(Monster.objects.order_by("pk").values_list("name", flat=True)) == [
+            "=SUM(1)", "'+SUM(1)", "-2+3", "@x", "\ttab", "'Twas", "=raw", "''", "Imp'=x",
+        ]  # fmt: skip
 
 
 class TestBadFiles:
