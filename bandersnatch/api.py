@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
@@ -9,6 +11,8 @@ from ninja.errors import HttpError, ValidationError
 
 from ml.api import router as ml_router
 from monsters.api import router as monsters_router
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Bandersnatch API",
@@ -44,3 +48,15 @@ def not_found(request, exc: Http404):
 @api.exception_handler(RequestDataTooBig)
 def too_big(request, exc: RequestDataTooBig):
     return api.create_response(request, {"message": "The body is too large."}, status=413)
+
+
+@api.exception_handler(RecursionError)
+def too_deep(request, exc: RecursionError):
+    """The net under every endpoint: a body nested a thousand deep is bad input, not a 500.
+
+    Reading JSON (ninja's own for schema bodies, json.loads in ml.api) and
+    validating it recurse once per level.  Logged, in case the recursion is a
+    fault of ours instead.
+    """
+    logger.warning("Answered a RecursionError on %s as bad input", request.path, exc_info=exc)
+    return api.create_response(request, {"message": "The body is nested too deeply to read."}, status=400)
