@@ -3,7 +3,9 @@
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import OperationalError, connection, connections, transaction
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
+
+DATABASE_DOWN_MESSAGE = "The database does not answer."
 
 
 class QueryTimedOut(Exception):
@@ -57,3 +59,22 @@ def sorted_grouping(using: str = "default"):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot be reached now, rather than a fault in a query.
+
+    Both are OperationalError (SQLite's "no such table" too), so the
+    connections themselves decide: one that cannot be made, or no longer
+    answers, is the database being down.
+    """
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    for database in connections.all(initialized_only=True):
+        try:
+            database.ensure_connection()  # a new connection when the failed one was never made
+        except (OperationalError, InterfaceError):
+            return True
+        if not database.is_usable():
+            return True
+    return False

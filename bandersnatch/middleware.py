@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+API_PREFIX = "/api/"
+
 
 class ServerTimingMiddleware:
     """Stamp the request's start and answer with a `Server-Timing: app;dur=ms` header."""
@@ -34,7 +36,7 @@ class ApiErrorsAsJsonMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if (
-            request.path.startswith("/api/")
+            request.path.startswith(API_PREFIX)
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
@@ -56,7 +58,7 @@ class JobNotificationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "GET" and not request.path.startswith(("/api/", "/static/", "/ops/jobs/")):
+        if request.method == "GET" and not request.path.startswith((API_PREFIX, "/static/", "/ops/jobs/")):
             from .jobs import jobs_finished_for
 
             for state in jobs_finished_for(request):

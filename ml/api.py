@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
+from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from monsters.generator import MAX_LEVEL, TYPES
 
 from .forms import MAX_RESOURCE
@@ -148,7 +149,7 @@ def health(request: HttpRequest):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return Status(503, {"message": "The database does not answer."})
+        return Status(503, {"message": DATABASE_DOWN_MESSAGE})
     try:
         machine = active_machine()
     except NoActiveModelVersion:
