@@ -1,9 +1,18 @@
 """Faults and hostile input that once gave a 500: each answers a 4xx or 503 naming the problem."""
 
+import http.client
+import io
+import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.test import Client
 
@@ -129,3 +138,114 @@ class TestDatabaseDown:
         monkeypatch.setattr("monsters.views.monster_table_page", broken)
         response = Client(raise_request_exception=False).get("/data/")
         assert response.status_code == 500
+
+
+MONSTER_JSON = b'{"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}'
+
+
+class TestChunkedBodies:
+    def chunked(self, client, body: bytes, *, terminated: bool, path: str = "/api/predict"):
+        """POST `body` as a server hands on a chunked request: no Content-Length."""
+        environ = {
+            "wsgi.input": io.BytesIO(body),
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "CONTENT_TYPE": "application/json",
+        }
+        if terminated:
+            environ["wsgi.input_terminated"] = True
+        return client.generic("POST", path, **environ)
+
+    def test_under_a_server_that_does_not_end_the_input_it_is_411(self, client, trained_version):
+        response = self.chunked(client, MONSTER_JSON, terminated=False)
+        assert response.status_code == 411
+        assert response.json() == {"message": "Send the body with a Content-Length header, not chunked."}
+
+    def test_a_page_gets_the_411_as_text(self, client):
+        response = self.chunked(client, b"name=x", terminated=False, path="/accounts/login/")
+        assert response.status_code == 411
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+
+    def test_under_a_server_that_ends_the_input_it_is_read(self, client, trained_version):
+        response = self.chunked(client, MONSTER_JSON, terminated=True)
+        assert response.status_code == 200
+        assert response.json()["model_version"] == trained_version.version
+
+    def test_a_chunked_body_over_the_limit_is_413(self, client, trained_version, settings):
+        settings.API_MAX_BODY_BYTES = 1_000
+        response = self.chunked(client, b" " * 1_001, terminated=True)
+        assert response.status_code == 413
+        assert response.json() == {"message": "The body is larger than 1,000 bytes."}
+
+
+def database_url() -> str:
+    """The test database's address, for a server in another process."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextmanager
+def gunicorn(**environment: str):
+    """gunicorn serving the app on a free loopback port, against the test database."""
+    port = closed_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-not-secret",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PREDICTION_LOG_SYNC": "true",
+        "LOG_LEVEL": "WARNING",
+        **environment,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bandersnatch.wsgi",
+        "--workers",
+        "1",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/api/live")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def post_chunked(port: int, chunks: list[bytes]) -> tuple[int, dict]:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    client.request(
+        "POST", "/api/predict", iter(chunks), {"Content-Type": "application/json"}, encode_chunked=True
+    )
+    response = client.getresponse()
+    answer = response.status, json.loads(response.read())
+    client.close()
+    return answer
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process needs a database server")
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_hands_on_a_chunked_body_and_it_is_read(trained_version):
+    with gunicorn(API_MAX_BODY_BYTES="2000") as port:
+        status, answer = post_chunked(port, [MONSTER_JSON[:20], MONSTER_JSON[20:]])
+        assert status == 200
+        assert answer["model_version"] == trained_version.version
+        assert answer["prediction"].startswith("Rank ")
+        assert post_chunked(port, [b" " * 1_000] * 3) == (
+            413,
+            {"message": "The body is larger than 2,000 bytes."},
+        )
