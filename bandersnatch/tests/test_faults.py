@@ -113,6 +113,7 @@ class TestDatabaseDown:
             ("GET", "/api/monsters/1"),
             ("GET", "/api/models"),
             ("POST", "/api/predict"),
+            ("GET", "/api/health"),
         ],
     )
     def test_an_api_endpoint_is_503_json(self, database_down, method, path):
@@ -120,6 +121,10 @@ class TestDatabaseDown:
         response = Client(raise_request_exception=False).generic(method, path, body, "application/json")
         assert response.status_code == 503
         assert response.json() == {"message": "The database does not answer."}
+
+    def test_liveness_still_answers(self, database_down):
+        response = Client(raise_request_exception=False).get("/api/live")
+        assert response.status_code == 200
 
     def test_a_signed_in_visitor_whose_session_cannot_be_read_gets_the_page_too(
         self, transactional_db, django_user_model
