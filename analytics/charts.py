@@ -3,10 +3,16 @@
 No ORM and no request here, so every builder is tested on plain frames.
 Pages embed `as_dict(figure)` with json_script; numeric arrays travel as
 compact typed arrays (float32 is exact enough for two decimals).
+
+Plotly renders a subset of HTML (<a href>, <b>, <br>, <span>...) in hover
+text, tick labels, legend entries and titles, so every value from the data
+(a monster's name, any category) reaches a figure through plain() or
+plain_series(): & < > become entities, which Plotly shows as the characters.
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -57,6 +63,17 @@ def as_dict(figure: go.Figure) -> dict:
     return data
 
 
+def plain(value) -> str:
+    """A data value as text Plotly shows as it is, never as markup."""
+    return html.escape(str(value), quote=False)
+
+
+def plain_series(values: pd.Series) -> pd.Series:
+    """plain() for a whole column at once."""
+    text = values.astype(str)
+    return text.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
+
+
 def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
     text = title if not subtitle else f"{title}<br><sup>{subtitle}</sup>"
     figure.update_layout(title={"text": text, "x": 0.01})
@@ -64,11 +81,11 @@ def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
 
 
 def _groups(frame: pd.DataFrame, color: str | None):
-    """(name, rows) per colour group in a stable order; one group when uncoloured."""
+    """(name, rows) per colour group in a stable order, the name plain(); one group when uncoloured."""
     if not color:
         return [("", frame)]
     order = CATEGORY_ORDER.get(color) or sorted(frame[color].dropna().unique())
-    return [(str(value), frame[frame[color] == value]) for value in order if (frame[color] == value).any()]
+    return [(plain(value), frame[frame[color] == value]) for value in order if (frame[color] == value).any()]
 
 
 def _color_for(color: str | None, name: str, index: int) -> str:
@@ -78,10 +95,10 @@ def _color_for(color: str | None, name: str, index: int) -> str:
 
 
 def _values(series: pd.Series):
-    """Numbers as float32 typed arrays, anything else as strings."""
+    """Numbers as float32 typed arrays, anything else as plain strings."""
     if series.name in NUMERIC:
         return series.to_numpy(dtype=np.float32)
-    return series.astype(str).tolist()
+    return plain_series(series).tolist()
 
 
 def chart(df: pd.DataFrame, x: str, y: str, target: str | None = None, *, subtitle: str = "") -> go.Figure:
@@ -134,8 +151,8 @@ def chart(df: pd.DataFrame, x: str, y: str, target: str | None = None, *, subtit
 
 
 def hover_texts(rows: pd.DataFrame) -> list[str]:
-    """'#id name, type, rarity, damage' per row (ASCII, to keep pages compact)."""
-    parts = [rows[field].astype(str) for field in ("name", "type", "rarity", "damage") if field in rows]
+    """'#id name, type, rarity, damage' per row (ASCII, to keep pages compact), plain."""
+    parts = [plain_series(rows[field]) for field in ("name", "type", "rarity", "damage") if field in rows]
     if not parts:
         return [""] * len(rows)
     text = parts[0]
@@ -151,7 +168,10 @@ def _category_axes(x: str, y: str | None = None) -> dict:
     layout = {}
     for axis, field in (("xaxis", x), ("yaxis", y)):
         if field in CATEGORY_ORDER:
-            layout[axis] = {"categoryorder": "array", "categoryarray": list(CATEGORY_ORDER[field])}
+            layout[axis] = {
+                "categoryorder": "array",
+                "categoryarray": [plain(v) for v in CATEGORY_ORDER[field]],
+            }
     return layout
 
 
@@ -172,16 +192,17 @@ def histogram_figure(counts: Counts) -> go.Figure:
     axis, color = counts.axis, counts.color
     figure = go.Figure()
     table = counts.table
+    labels = [plain(label) for label in axis.labels]
     for index, (name, rows) in enumerate(_groups(table, "color" if color else None)):
         by_key = dict(zip(rows["x"], rows["count"], strict=True))
         figure.add_trace(
             go.Bar(
-                x=axis.positions if axis.is_binned else axis.labels,
+                x=axis.positions if axis.is_binned else labels,
                 y=[int(by_key.get(key, 0)) for key in axis.keys],
                 width=axis.width,
                 name=name or "monsters",
                 marker_color=_color_for(color.field if color else None, name, index),
-                customdata=axis.labels,
+                customdata=labels,
                 hovertemplate="%{customdata}: %{y:,} monsters<extra>%{fullData.name}</extra>",
             )
         )
@@ -200,7 +221,7 @@ def histogram_figure(counts: Counts) -> go.Figure:
 def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
     axis, color = stats.axis, stats.color
     figure = go.Figure()
-    labels = dict(zip(axis.keys, axis.labels, strict=True))
+    labels = dict(zip(axis.keys, map(plain, axis.labels), strict=True))
     for index, (name, rows) in enumerate(_groups(stats.table, "color" if color else None)):
         rows = rows.set_index("x").reindex([key for key in axis.keys if key in set(rows["x"])])
         figure.add_trace(
@@ -243,8 +264,8 @@ def density_figure(x_axis: Axis, y_axis: Axis, table: pd.DataFrame) -> go.Figure
             grid[y_index[y_key], x_index[x_key]] += count
     figure = go.Figure(
         go.Heatmap(
-            x=x_axis.positions if x_axis.is_binned else x_axis.labels,
-            y=y_axis.positions if y_axis.is_binned else y_axis.labels,
+            x=x_axis.positions if x_axis.is_binned else [plain(label) for label in x_axis.labels],
+            y=y_axis.positions if y_axis.is_binned else [plain(label) for label in y_axis.labels],
             z=np.where(grid > 0, grid, np.nan),  # empty cells stay background
             colorscale="Inferno",
             colorbar={"title": {"text": "Monsters"}},
@@ -271,8 +292,10 @@ def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
         bar = go.Bar(x=x, y=counts, width=edges[1] - edges[0], hovertemplate="%{x}: %{y:,}<extra></extra>")
     else:
         if len(labels) > most:  # many values: the most common ones
-            labels, counts = [str(v) for v, _ in column.top[:most]], [n for _, n in column.top[:most]]
-        bar = go.Bar(x=labels, y=counts, hovertemplate="%{x}: %{y:,}<extra></extra>")
+            labels, counts = [v for v, _ in column.top[:most]], [n for _, n in column.top[:most]]
+        bar = go.Bar(
+            x=[plain(label) for label in labels], y=counts, hovertemplate="%{x}: %{y:,}<extra></extra>"
+        )
     figure = go.Figure(bar)
     figure.update_traces(marker_color=COLORWAY[0])
     figure.update_layout(
@@ -310,7 +333,7 @@ def class_balance_figure(balance: list[tuple[str, int]]) -> go.Figure:
     total = sum(count for _, count in balance) or 1
     figure = go.Figure(
         go.Bar(
-            x=[name for name, _ in balance],
+            x=[plain(name) for name, _ in balance],
             y=[count for _, count in balance],
             marker_color=RARITY_COLORS[: len(balance)],
             text=[f"{count / total:.1%}" for _, count in balance],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
@@ -10,6 +12,8 @@ from ninja.errors import HttpError, ValidationError
 from ml.api import router as ml_router
 from ml.services import ArtifactTampered, NoActiveModelVersion
 from monsters.api import router as monsters_router
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Bandersnatch API",
@@ -52,3 +56,15 @@ def too_big(request, exc: RequestDataTooBig):
 def model_unavailable(request, exc: NoActiveModelVersion | ArtifactTampered):
     """No version is active, or its stored blobs fail their checks: every endpoint says why."""
     return api.create_response(request, {"message": str(exc)}, status=503)
+
+
+@api.exception_handler(RecursionError)
+def too_deep(request, exc: RecursionError):
+    """The net under every endpoint: a body nested a thousand deep is bad input, not a 500.
+
+    Reading JSON (ninja's own for schema bodies, json.loads in ml.api) and
+    validating it recurse once per level.  Logged, in case the recursion is a
+    fault of ours instead.
+    """
+    logger.warning("Answered a RecursionError on %s as bad input", request.path, exc_info=exc)
+    return api.create_response(request, {"message": "The body is nested too deeply to read."}, status=400)

@@ -34,6 +34,9 @@ def error_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+DATABASE_DOWN_MESSAGE = "The database does not answer."
+
+
 class QueryTimedOut(Exception):
     """The database gave up on a query after DATA_QUERY_TIMEOUT_MS."""
 
@@ -85,3 +88,22 @@ def sorted_grouping(using: str = "default"):
     # only hide the error) and its end undoes the setting anyway.
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot be reached now, rather than a fault in a query.
+
+    Both are OperationalError (SQLite's "no such table" too), so the
+    connections themselves decide: one that cannot be made, or no longer
+    answers, is the database being down.
+    """
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    for database in connections.all(initialized_only=True):
+        try:
+            database.ensure_connection()  # a new connection when the failed one was never made
+        except (OperationalError, InterfaceError):
+            return True
+        if not database.is_usable():
+            return True
+    return False

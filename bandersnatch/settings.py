@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bandersnatch.middleware.ServerTimingMiddleware",
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
+    "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",  # chart pages carry figure data

@@ -25,3 +25,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+# Also answers 503 while the database cannot be reached (see the view).
+handler500 = "bandersnatch.views.server_error"

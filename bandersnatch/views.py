@@ -1,15 +1,21 @@
-"""The staff's operations home and the job pages."""
+"""The staff's operations home, the job pages, and the answer when the database is down."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from .access import staff_required
+from .context_processors import page_timer
+from .db import DATABASE_DOWN_MESSAGE, database_unreachable
 from .jobs import job_queue_health, job_state
+from .middleware import API_PREFIX
 from .models import AuditEntry, Job
 
 
@@ -42,3 +48,19 @@ def job_status(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
     """The job's status for the page's polling script."""
     state = job_state(get_object_or_404(Job, pk=pk))
     return JsonResponse({"status": state.status, "finished": state.finished, "error": state.error})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500, except while the database cannot be reached: then a 503 that says so.
+
+    Django calls this (handler500) for every exception a view or a middleware
+    lets through, with the exception being handled, so this one place covers
+    every page and endpoint.  The page renders without context processors:
+    reading the signed-in user needs the database.
+    """
+    if not database_unreachable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"message": DATABASE_DOWN_MESSAGE}, status=503)
+    context = {"request": request, **page_timer(request)}
+    return HttpResponse(render_to_string("errors/database_unavailable.html", context), status=503)

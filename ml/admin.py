@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from bandersnatch.admin import ReadOnlyAdmin
+from bandersnatch.admin import ModelAdmin, ReadOnlyAdmin
 from monsters.pagination import EstimatedCountPaginator
 
 from .models import ModelVersion, PredictionLog, Promotion
@@ -8,7 +8,7 @@ from .services import model_version_activate
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(ModelAdmin):
     list_display = ["__str__", "algorithm", "target", "n_train", "created_at", "created_by", "is_active"]
     list_filter = ["algorithm", "target", "is_active"]
     list_select_related = ["created_by"]
@@ -36,7 +36,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PredictionLog)
-class PredictionLogAdmin(admin.ModelAdmin):
+class PredictionLogAdmin(ModelAdmin):
     list_display = [
         "created_at",
         "source",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
 from bandersnatch.columns import format_number
+from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from bandersnatch.jobs import job_queue_health
 from monsters.columns import COLUMN, MAX_RESOURCE
 from monsters.generator import TYPES
@@ -149,7 +150,7 @@ def health(request: HttpRequest):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return Status(503, {"message": "The database does not answer."})
+        return Status(503, {"message": DATABASE_DOWN_MESSAGE})
     machine = active_machine()  # no active or usable version: 503 (bandersnatch.api)
     queue = job_queue_health()
     if queue.stalled:
@@ -227,7 +228,8 @@ def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict]
     """The records in a prediction body, checked against the version's features.
 
     Raises HttpError naming the problem: 413 too big, 415 not JSON, 400 for a
-    body that is not valid JSON or a record that is not a valid monster.
+    body that is not valid JSON (or nested deeper than Python's recursion
+    limit lets json.loads read) or a record that is not a valid monster.
     """
     content_type = request.content_type or ""
     if content_type != "application/json":
@@ -240,6 +242,8 @@ def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict]
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(400, f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise HttpError(400, "The body is nested too deeply to read.") from None
     if not isinstance(body, dict):
         raise HttpError(400, 'The body must be a JSON object: one monster, or {"instances": [...]}.')
     single = "instances" not in body

@@ -1,12 +1,14 @@
 from django.contrib import admin
 
+from bandersnatch.admin import ModelAdmin
+
 from .models import Monster
 from .pagination import EstimatedCountPaginator
 from .services import data_version_bump
 
 
 @admin.register(Monster)
-class MonsterAdmin(admin.ModelAdmin):
+class MonsterAdmin(ModelAdmin):
     list_display = [
         "id",
         "name",

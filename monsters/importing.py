@@ -1,7 +1,12 @@
 """Monsters from an uploaded CSV file: every row checked first, then all written or none.
 
 The columns are the export's (/data/export.csv), so an export imports back
-unchanged.  The checks run on whole columns with pandas and mirror the table's
+unchanged: the apostrophe the export puts in front of text a spreadsheet
+would run as a formula (services.spreadsheet_safe) comes off again.  The
+rule, exactly: a text cell (name, type, rarity, damage) that starts with an
+apostrophe followed by FORMULA_LIKE text (apostrophes, then =, +, -, @, a
+tab or a carriage return) loses that first apostrophe; every other cell is
+read as it is.  The checks run on whole columns with pandas and mirror the table's
 constraints, so 100,000 rows are judged in well under a second and the
 database never has to refuse a row halfway through.
 """
@@ -25,7 +30,7 @@ from bandersnatch.models import AuditEntry
 from .columns import COLUMN
 from .generator import DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
 from .loading import LoadBusy, LoadConflict, monsters_load
-from .services import EXPORT_COLUMNS, data_version_bump
+from .services import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, FORMULA_LIKE, data_version_bump
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,8 @@ COLUMNS_HELP = (
 # 1) and for a quote never closed (rows counted from 0).
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+# The apostrophe the export adds in front of FORMULA_LIKE text.
+_EXPORT_APOSTROPHE = re.compile(f"^'(?={FORMULA_LIKE.pattern})")
 
 REQUIRED = "Required."
 NOT_A_NUMBER = 'Not a number: "{value}".'
@@ -93,9 +100,11 @@ def monsters_import_csv(*, file, mode: str, actor=None, wait: float | None = Non
 
     All or nothing: one bad cell rejects the whole file (ImportRejected) before
     anything is written, and the rows, the data version and the audit entry
-    share one transaction.  `file`: a binary file such as an upload.
-    `actor`: the user who asked (None: a command).  `wait`: seconds to wait
-    for another load to finish (then ImportRejected; None: as long as it takes).
+    share one transaction.  Text the export made spreadsheet-safe reads back
+    as it was (the rule is in the module docstring).  `file`: a binary file
+    such as an upload.  `actor`: the user who asked (None: a command).
+    `wait`: seconds to wait for another load to finish (then ImportRejected;
+    None: as long as it takes).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -176,6 +185,12 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
     rows = rows[~(rows == "").all(axis="columns")]  # empty lines, as spreadsheets leave at the end
     if rows.empty:
         raise ImportRejected("The file has a header but no monsters.")
+    rows = rows.assign(
+        **{
+            column: rows[column].str.replace(_EXPORT_APOSTROPHE, "", regex=True)
+            for column in EXPORT_TEXT_COLUMNS
+        }
+    )
     problems: dict[str, np.ndarray] = {}  # per column, each row's index in MESSAGES (0: fine)
     monsters: dict[str, np.ndarray | pd.Series] = {}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -25,6 +26,16 @@ logger = logging.getLogger(__name__)
 
 SEED_CHUNK_SIZE = 100_000
 EXPORT_COLUMNS = (*COLUMNS, "created_at")
+# The export's text columns (the rest are numbers and times, written as they are).
+EXPORT_TEXT_COLUMNS = tuple(
+    column for column in EXPORT_COLUMNS if Monster._meta.get_field(column).get_internal_type() == "CharField"
+)
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (OWASP's "CSV injection"): =, +, -, @, a tab, a carriage return.
+FORMULA_CHARACTERS = "=+-@\t\r"
+# Text the export writes with an apostrophe in front: see spreadsheet_safe().
+FORMULA_LIKE = re.compile(f"'*[{re.escape(FORMULA_CHARACTERS)}]")
+_MAY_BE_FORMULA_LIKE = frozenset("'" + FORMULA_CHARACTERS)  # a cheap first test of a cell
 
 
 def data_version_bump() -> None:
@@ -85,9 +96,33 @@ def monsters_seed(
 
 
 def monsters_export_rows(queryset: QuerySet) -> Iterator[tuple]:
-    """The CSV header, then one tuple per monster, read in chunks (constant memory)."""
+    """The CSV header, then one tuple per monster, read in chunks (constant memory).
+
+    Text cells go through spreadsheet_safe(), so no name runs as a formula
+    when the file is opened in a spreadsheet; numbers and times never change.
+    """
     yield EXPORT_COLUMNS
-    yield from queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000)
+    text_positions = [EXPORT_COLUMNS.index(column) for column in EXPORT_TEXT_COLUMNS]
+    for row in queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000):
+        for position in text_positions:
+            if row[position][:1] in _MAY_BE_FORMULA_LIKE:
+                row = tuple(
+                    spreadsheet_safe(value) if index in text_positions else value
+                    for index, value in enumerate(row)
+                )
+                break
+        yield row
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` as the export writes it: with an apostrophe in front when it is FORMULA_LIKE.
+
+    A spreadsheet takes "'=SUM(1)" as text instead of running it.  Text that
+    already starts with apostrophes and then a formula character gets one
+    more, so the import can take exactly one apostrophe off every
+    FORMULA_LIKE cell (importing.py) and each name comes back as it was.
+    """
+    return "'" + text if FORMULA_LIKE.match(text) else text
 
 
 def monsters_frame(columns=(*COLUMNS,), queryset: QuerySet | None = None) -> pd.DataFrame:

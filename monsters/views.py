@@ -75,13 +75,15 @@ class _Echo:
 @login_required
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
+    """The filtered, sorted view as CSV; formula-like text is spreadsheet-safe (services.spreadsheet_safe)."""
     form = DataPageForm(request.GET)
     if not form.is_valid():
         return HttpResponse(f"Bad filters: {form.errors.as_text()}", status=400, content_type="text/plain")
     queryset = Monster.objects.matching(**form.filters()).order_by(form.cleaned_data["sort"], "pk")
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in monsters_export_rows(queryset)), content_type="text/csv"
+        (writer.writerow(row) for row in monsters_export_rows(queryset)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="monsters.csv"'
     return response

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from monsters.services import monsters_seed
+from monsters.tests.factories import MonsterFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a sandboxed machine with no network beyond localhost.
@@ -77,3 +78,20 @@ def test_statistics_page_draws_every_figure(live_server, page):
         timeout=15_000,
     )
     assert page.locator("[data-figure]").count() == 10
+
+
+@pytest.fixture
+def linked_monster(monsters):
+    MonsterFactory(name='<a href="https://example.com">x</a>', type="Fey", level=3, rank=1)
+
+
+def test_a_name_with_markup_shows_as_text_in_tick_labels_and_hover(linked_monster, live_server, page):
+    page.goto(f"{live_server.url}/view/?kind=histogram&x=name&color=&q=example.com")
+    page.wait_for_selector("#chart .main-svg .xtick text", timeout=15_000)
+    assert page.locator("#chart .xtick text").all_text_contents() == ['<a href="https://example.com">x</a>']
+    bar = page.locator("#chart .bars path").first.bounding_box()
+    page.mouse.move(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)  # Plotly hovers by position
+    page.wait_for_selector("#chart .hoverlayer .hovertext", timeout=15_000)
+    hover = page.locator("#chart .hoverlayer .hovertext").text_content()
+    assert '<a href="https://example.com">x</a>: 1 monsters' in hover
+    assert page.locator("#chart .main-svg a").count() == 0  # no link element anywhere in the chart

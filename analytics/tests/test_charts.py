@@ -124,3 +124,46 @@ def test_statistics_figures():
     assert charts.correlation_figure(matrix).data[0].text[0][1] == "0.50"
     balance = charts.class_balance_figure([("Rank 0", 3), ("Rank 1", 1)]).data[0]
     assert list(balance.text) == ["75.0%", "25.0%"]
+
+
+LINK = '<a href="https://example.com">x</a>'
+LINK_AS_TEXT = '&lt;a href="https://example.com"&gt;x&lt;/a&gt;'  # Plotly shows the characters
+
+
+def strings(data) -> list[str]:
+    """Every string in a figure's data, however deep."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        data = list(data.values())
+    return [text for item in data for text in strings(item)] if isinstance(data, list) else []
+
+
+def test_a_name_reaches_every_figure_as_text_never_as_markup(monsters):
+    frame = monsters.astype({"name": str})
+    frame.loc[0, "name"] = LINK
+    name_axis = Axis("name", sorted(frame["name"]))
+    table = pd.DataFrame({"x": [LINK], "y": [LINK], "color": ["Rank 1"], "count": [1], "mean": [1.0],
+                          "min": [1.0], "max": [1.0], "q1": [1.0], "median": [1.0], "q3": [1.0]})  # fmt: skip
+    column = ColumnProfile("name", "text", 1, 0, 1, top=[(LINK, 1)], distribution=([LINK], [1]))
+    figures = {
+        "scatter": charts.chart(frame, "level", "health", "rarity"),
+        "scatter of names": charts.chart(frame, "name", "health", "type"),
+        "histogram": charts.histogram_figure(Counts(name_axis, Axis("rarity", ["Rank 1"]), table, 1)),
+        "box": charts.box_figure(BoxStats(name_axis, None, table, sampled_from=None), y="health"),
+        "density": charts.density_figure(name_axis, name_axis, table),
+        "distribution": charts.distribution_figure(column),
+    }
+    for kind, figure in figures.items():
+        texts = strings(charts.as_dict(figure))
+        assert [text for text in texts if "<a" in text] == [], kind
+        assert any(LINK_AS_TEXT in text for text in texts), kind
+    hovers = [text for trace in figures["scatter"].data for text in trace.text]
+    assert (
+        "#1 " + ", ".join([LINK_AS_TEXT, *frame.loc[0, ["type", "rarity", "damage"]].astype(str)]) in hovers
+    )
+
+
+def test_plain_text_keeps_ampersands_readable():
+    assert charts.plain("Salt & <Pepper>") == "Salt &amp; &lt;Pepper&gt;"
+    assert charts.plain_series(pd.Series(["a<b", "c&d"])).tolist() == ["a&lt;b", "c&amp;d"]

@@ -23,6 +23,8 @@ def test_sorted_grouping_turns_hashing_off_for_its_block_only():
     assert setting() == "on"
 
 
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout of PostgreSQL")
 def test_a_query_timed_out_inside_it_is_reported_as_timed_out(settings):
     """The statistics page at ten million rows: a timeout, not "current transaction is aborted"."""
     from bandersnatch.db import QueryTimedOut, time_limited_queries

@@ -129,6 +129,17 @@ class TestGoodFiles:
         MonsterFactory(name='Comma, "quote" and <b>markup</b>', level=4, rank=2, health=0.1 + 0.2)
         MonsterFactory(name="Ünïcødé 🐉 " + "x" * 52, level=20, rank=5, health=1e-300, energy=0.0)
         MonsterFactory(level=7, rank=1, sanity=MAX_RESOURCE, created_at=utc(1999, 12, 31, 23, 59, 59, 999999))
+        # Tabs and carriage returns are no part of a name (the bounds), so not here.
+        formula_like = [
+            "=cmd|' /C calc'!A0",
+            "+SUM(1)",
+            "-2+3",
+            "@SUM(1)",
+            "'=x",
+            "''-y",
+        ]
+        for name in [*formula_like, "'z"]:
+            MonsterFactory(name=name)
         before = snapshot()
         client.force_login(django_user_model.objects.create_user("reader"))
         response = client.get(reverse("monsters:export"))
@@ -137,6 +148,14 @@ class TestGoodFiles:
 
         assert monsters_import_csv(file=exported, mode="replace") == len(before)
         assert snapshot() == before  # every column, floats and microseconds exactly
+
+    def test_the_apostrophe_the_export_puts_before_a_formula_comes_off_and_no_other(self):
+        names = ["'=SUM(1)", "''+SUM(1)", "'-2+3", "'@x", "'Twas", "=raw", "''", "Imp'=x"]
+        rows = [f'"{name}",Fey,3,Rank 1,3d4,1,1,1,' for name in names]
+        monsters_import_csv(file=csv_file(HEADER, *rows), mode="append")
+        assert list(Monster.objects.order_by("pk").values_list("name", flat=True)) == [
+            "=SUM(1)", "'+SUM(1)", "-2+3", "@x", "'Twas", "=raw", "''", "Imp'=x",
+        ]  # fmt: skip
 
 
 class TestBadFiles:

@@ -240,7 +240,7 @@ class TestExport:
         client.force_login(request.getfixturevalue(who))
         response = client.get(self.url, {"type": "Undead", "sort": "-level", "page": "2"})
         assert response.status_code == 200
-        assert response["Content-Type"] == "text/csv"
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert 'filename="monsters.csv"' in response["Content-Disposition"]
         rows = self.read_csv(response)
         assert rows[0] == [
@@ -257,6 +257,26 @@ class TestExport:
         expected = monsters.filter(type="Undead").order_by("-level", "pk")
         assert len(rows) - 1 == expected.count()  # every matching row, not one page
         assert [row[0] for row in rows[1:]] == list(expected.values_list("name", flat=True))
+
+    def test_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe_numbers_stay_numbers(
+        self, client, user
+    ):
+        names = {
+            "=cmd|' /C calc'!A0": "'=cmd|' /C calc'!A0",
+            "+SUM(1)": "'+SUM(1)",
+            "-2+3": "'-2+3",
+            "@SUM(1)": "'@SUM(1)",
+            "'=looks neutralised": "''=looks neutralised",  # one more, so the import can undo it
+            "'Twas brillig": "'Twas brillig",
+            "Imp = 2 + 2": "Imp = 2 + 2",
+        }
+        for name in names:
+            MonsterFactory(name=name, level=3, rank=1, health=12.5, energy=0.0, sanity=7.25)
+        client.force_login(user)
+        header, *rows = self.read_csv(client.get(self.url, {"sort": "id"}))
+        assert [row[0] for row in rows] == list(names.values())
+        numbers = [header.index(column) for column in ("level", "health", "energy", "sanity")]
+        assert {tuple(row[i] for i in numbers) for row in rows} == {("3", "12.5", "0.0", "7.25")}
 
     def test_bad_filters_are_a_400(self, client, user):
         client.force_login(user)
