@@ -16,6 +16,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from bandersnatch.audit import audit_record
+from bandersnatch.db import streaming_reads
 from bandersnatch.models import AuditEntry
 
 from .generator import COLUMNS, generate_chunks
@@ -203,9 +204,15 @@ def _drop_indexes(cursor, table: str) -> list[str]:
 
 
 def monsters_export_rows(queryset: QuerySet) -> Iterator[tuple]:
-    """The CSV header, then one tuple per monster, read in chunks (constant memory)."""
+    """The CSV header, then one tuple per monster, read in chunks as they are consumed.
+
+    However many monsters there are, neither Python nor PostgreSQL keeps a copy
+    of the result: a server-side cursor, in a transaction that lasts as long as
+    the download (see bandersnatch.db.streaming_reads).
+    """
     yield EXPORT_COLUMNS
-    yield from queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000)
+    with streaming_reads():
+        yield from queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000)
 
 
 def monsters_frame(columns=(*COLUMNS,), queryset: QuerySet | None = None) -> pd.DataFrame:
