@@ -107,18 +107,35 @@ def wrk(port: int, *, seconds: int = SECONDS) -> Load:
 
 
 def parse_wrk(output: str) -> Load:
-    def millis(text: str) -> float:
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
-        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """wrk's --latency report as numbers; each read from its own line, anchored at the line's start.
 
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    The percentiles come only from the "Latency Distribution" block: a Req/Sec
+    line ending in "71.50%" holds a "50%" too.
+    """
+
+    def line(pattern: str) -> re.Match:
+        found = re.search(pattern, output, re.M)
+        if found is None:
+            raise ValueError(f"wrk's report has no line matching {pattern!r}:\n{output}")
+        return found
+
+    def millis(text: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+    block = line(r"^[ \t]*Latency Distribution[ \t]*\n((?:[ \t]*\d+(?:\.\d+)?%[ \t]+\S+[ \t]*\n)+)").group(1)
+    percentiles = dict(re.findall(r"^[ \t]*(\d+(?:\.\d+)?)%[ \t]+(\S+)", block, re.M))
+    socket_errors = re.search(
+        r"^[ \t]*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output, re.M
+    )
+    non_2xx = re.search(r"^[ \t]*Non-2xx or 3xx responses: (\d+)", output, re.M)
+    errors = sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
     return Load(
-        requests=int(re.search(r"(\d+) requests in", output).group(1)),
-        per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        p50_ms=millis(re.search(r"50%\s+(\S+)", output).group(1)),
-        p99_ms=millis(re.search(r"99%\s+(\S+)", output).group(1)),
-        max_ms=millis(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output).group(1)),
+        requests=int(line(r"^[ \t]*(\d+) requests in ").group(1)),
+        per_second=float(line(r"^Requests/sec:[ \t]+([\d.]+)").group(1)),
+        p50_ms=millis(percentiles["50"]),
+        p99_ms=millis(percentiles["99"]),
+        max_ms=millis(line(r"^[ \t]*Latency[ \t]+\S+[ \t]+\S+[ \t]+(\S+)[ \t]+\S+%[ \t]*$").group(1)),
         errors=errors + (int(non_2xx.group(1)) if non_2xx else 0),
     )
 
