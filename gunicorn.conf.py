@@ -11,8 +11,9 @@ import os
 # response (a CSV export of millions of monsters) holds one thread while the
 # others keep answering, and the timeout below watches the process's main loop,
 # not the request, so the export is never cut off.  The GIL lets one thread
-# compute at a time: threads pay off in database and network waits, and the API's
-# throughput is the same as with sync workers (docs/benchmarks.md, the API section).
+# compute at a time: threads pay off in database and network waits; for the
+# CPU-bound API they give the requests/s of sync workers with a somewhat longer
+# tail (the API section of docs/benchmarks.md measures it against its target).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 
