@@ -107,3 +107,21 @@ def database_unreachable(error: BaseException | None) -> bool:
         if not database.is_usable():
             return True
     return False
+
+
+@contextmanager
+def streaming_reads(using: str = "default"):
+    """Hold the enclosed reads in one transaction on PostgreSQL, so `.iterator()` streams.
+
+    Outside a transaction Django declares a server-side cursor WITH HOLD, and
+    PostgreSQL then computes the whole result and stores it (in memory or a
+    temporary file) when the DECLARE commits, before the first row comes back.
+    Inside one the cursor is a plain one: rows come as they are fetched, from
+    one snapshot of the table.  Elsewhere the block runs unchanged (on SQLite a
+    transaction would hold the write lock for as long as the reads take).
+    """
+    if connections[using].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        yield

@@ -33,8 +33,11 @@ SQLITE_BATCH_SIZE = 2_000
 STAGING_SUFFIX = "__load"
 INDEX_BUILDERS = 2  # connections building the staging table's indexes at once
 INDEX_MEMORY = "256MB"  # maintenance_work_mem of each index build
-SWAP_LOCK_TIMEOUT_MS = 2_000  # wait this long for readers to let go of the table, then retry
-SWAP_ATTEMPTS = 15
+# The swap waits this long for readers (an export reads in one transaction while it
+# streams) to let go of the table, then steps back and tries again, so readers queued
+# behind it never wait longer; after SWAP_WAIT_SECONDS in all it gives up.
+SWAP_LOCK_TIMEOUT_MS = 200
+SWAP_WAIT_SECONDS = 120
 # pg_advisory_lock key of "a bulk load of the monster table is running" (an arbitrary constant).
 LOAD_LOCK_KEY = 0x6D6F6E7374657273  # "monsters"
 LOCK_POLL_SECONDS = 0.2
@@ -414,7 +417,9 @@ class _StagedLoad:
             f"ALTER TABLE {quote(self.table)} ADD CONSTRAINT {quote(primary_key[0])} "
             f"PRIMARY KEY USING INDEX {quote(primary_key[0] + STAGING_SUFFIX)}",
         ]
-        for attempt in range(1, SWAP_ATTEMPTS + 1):
+        deadline, attempt = time.monotonic() + SWAP_WAIT_SECONDS, 0
+        while True:
+            attempt += 1
             try:
                 with transaction.atomic():
                     with connection.cursor() as cursor:
@@ -435,10 +440,11 @@ class _StagedLoad:
                     record()
                 return
             except OperationalError as exc:
-                if (
-                    getattr(exc.__cause__, "pgcode", None) != "55P03" or not self.autocommit
-                ):  # lock_not_available
+                lock_not_available = getattr(exc.__cause__, "pgcode", None) == "55P03"
+                if not lock_not_available or not self.autocommit:
                     raise
-                logger.warning("Readers held %s; swap attempt %d of %d", self.table, attempt, SWAP_ATTEMPTS)
-                time.sleep(min(0.2 * attempt, 2.0))
+                if time.monotonic() >= deadline:
+                    break
+                logger.warning("Readers held %s; swap attempt %d failed, trying again", self.table, attempt)
+                time.sleep(0.5)
         raise LoadBusy(TABLE_BUSY)

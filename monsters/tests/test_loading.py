@@ -78,7 +78,7 @@ class TestReadersDuringALoad:
     def test_the_swap_waits_for_a_long_read_then_gives_up_leaving_everything_as_it_was(self, monkeypatch):
         monsters_seed(count=200, seed=1)
         monkeypatch.setattr(loading, "SWAP_LOCK_TIMEOUT_MS", 50)
-        monkeypatch.setattr(loading, "SWAP_ATTEMPTS", 2)
+        monkeypatch.setattr(loading, "SWAP_WAIT_SECONDS", 1)
         reader = other_connection()
         reader.set_autocommit(False)
         try:

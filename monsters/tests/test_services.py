@@ -127,3 +127,36 @@ def test_export_rows_start_with_a_header_and_follow_the_queryset():
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     assert out.getvalue().splitlines()[1].startswith("Beta,")
+
+
+def open_cursors() -> list[bool]:
+    """Whether each server-side cursor Django has open on this connection is held (WITH HOLD)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%'")
+        return [held for (held,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's server-side cursors")
+class TestExportStreaming:
+    """As a server runs it: outside a transaction, one chunk of rows at a time."""
+
+    def test_rows_come_from_a_cursor_that_is_not_held(self):
+        """A cursor WITH HOLD would compute and store every row before handing over the first."""
+        monsters_seed(count=12_000, seed=3)
+        rows = monsters_export_rows(Monster.objects.order_by("-health", "pk"))
+        assert next(rows) == (*FIELDS, "created_at")
+        next(rows)
+        assert open_cursors() == [False]
+        assert sum(1 for _ in rows) == 12_000 - 1
+        assert not connection.in_atomic_block
+
+    def test_a_download_stopped_halfway_leaves_no_transaction_open(self):
+        monsters_seed(count=6_000, seed=3)
+        rows = monsters_export_rows(Monster.objects.order_by("pk"))
+        for _ in range(10):
+            next(rows)
+        assert connection.in_atomic_block
+        rows.close()  # what the server does when the client goes away
+        assert not connection.in_atomic_block
+        assert open_cursors() == []

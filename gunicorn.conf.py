@@ -1,0 +1,49 @@
+"""gunicorn's settings for the web process (the Procfile's `gunicorn bandersnatch.wsgi`).
+
+gunicorn reads this file from the working directory; a flag on its command line
+wins over the value here (e.g. `--timeout 3`).  The benchmark starts its servers
+with this file too, so its numbers describe what ships.
+"""
+
+import os
+
+# Threads in each process, not one request per process: a long streaming
+# response (a CSV export of millions of monsters) holds one thread while the
+# others keep answering, and the timeout below watches the process's main loop,
+# not the request, so the export is never cut off.  The GIL lets one thread
+# compute at a time: threads pay off in database and network waits; for the
+# CPU-bound API they give the requests/s of sync workers with a somewhat longer
+# tail (the API section of docs/benchmarks.md measures it against its target).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+
+# One process per core: each holds its own copy of the active model and its own
+# database connections (one per thread, kept for CONN_MAX_AGE, plus the
+# prediction log's writer).  WEB_CONCURRENCY is the name hosting platforms set.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))
+
+# A process whose main loop has not reported for this long is stuck (a thread
+# holding the GIL in C code, a deadlock) and is replaced.  No request of ours
+# computes for anywhere near this long; long work runs as a background job.
+timeout = 30
+
+# On a restart or deploy, requests under way get this long to finish before the
+# process is killed (hosting platforms kill at about 30 s after SIGTERM anyway).
+graceful_timeout = 30
+
+# An idle kept-alive connection waits in the process's poller, not in a thread,
+# for this many seconds: API clients and the proxy in front skip a TCP handshake
+# per request at no cost in threads.
+keepalive = 5
+
+# gunicorn's own messages (start, worker restarts and timeouts) go to standard
+# error beside the app's log (settings.LOGGING), where the platform collects
+# them.  No access log: the proxy in front logs every request, and the API's
+# predictions are in the prediction log.
+errorlog = "-"
+accesslog = None
+
+# No control socket (gunicornc): nothing here uses it, and every gunicorn on a
+# machine would otherwise claim the same default path (tests and benchmarks run
+# several at once).
+control_socket_disable = True
