@@ -5,4 +5,8 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self):
-        from . import services  # noqa: F401  (it registers what it precomputes)
+        from bandersnatch.snapshots import snapshots_register
+
+        snapshots_register(
+            "analytics.services.statistics_refresh", "analytics.services.default_figure_refresh"
+        )

@@ -215,7 +215,16 @@ def histogram_figure(counts: Counts) -> go.Figure:
         showlegend=bool(color),
         **_category_axes(axis.field),
     )
-    return _layout(figure, f"Distribution of {label(axis.field)}", f"{counts.total:,} monsters")
+    return _layout(
+        figure, f"Distribution of {label(axis.field)}", _how_many(counts.total, counts.sampled_percent)
+    )
+
+
+def _how_many(total: int, sampled_percent: float | None) -> str:
+    """A chart's count of monsters, saying when it is an estimate from a sample of the table."""
+    if sampled_percent is None:
+        return f"{total:,} monsters"
+    return f"about {total:,} monsters, estimated from a {sampled_percent:.2g}% sample of the table"
 
 
 def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
@@ -238,11 +247,13 @@ def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
                 boxpoints=False,
             )
         )
-    how = (
-        f"quartiles from a uniform sample of {stats.sampled_from:,} rows; counts, means and extremes exact"
-        if stats.sampled_from
-        else f"{int(stats.table['count'].sum()):,} monsters"
-    )
+    total = int(stats.table["count"].sum())
+    if stats.sampled_percent:
+        how = _how_many(total, stats.sampled_percent)
+    elif stats.sampled_from:
+        how = f"quartiles from a uniform sample of {stats.sampled_from:,} rows; counts, means, extremes exact"
+    else:
+        how = f"{total:,} monsters"
     figure.update_layout(
         boxmode="group" if color else "overlay",
         xaxis_title=label(axis.field),
@@ -254,7 +265,9 @@ def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
     return _layout(figure, f"{label(y)} by {label(axis.field)}", how)
 
 
-def density_figure(x_axis: Axis, y_axis: Axis, table: pd.DataFrame) -> go.Figure:
+def density_figure(
+    x_axis: Axis, y_axis: Axis, table: pd.DataFrame, sampled_percent: float | None = None
+) -> go.Figure:
     """A 2-D histogram as a heat map: monsters per cell of the x by y grid."""
     grid = np.zeros((len(y_axis.keys), len(x_axis.keys)), dtype=np.int64)
     x_index = {key: i for i, key in enumerate(x_axis.keys)}
@@ -279,7 +292,7 @@ def density_figure(x_axis: Axis, y_axis: Axis, table: pd.DataFrame) -> go.Figure
     return _layout(
         figure,
         f"Density of {label(y_axis.field)} against {label(x_axis.field)}",
-        f"{int(grid.sum()):,} monsters",
+        _how_many(int(grid.sum()), sampled_percent),
     )
 
 

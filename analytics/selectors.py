@@ -22,7 +22,7 @@ from monsters.models import Monster
 from monsters.pagination import Count as RowCount
 from monsters.pagination import count_rows
 
-from .fields import CATEGORY_ORDER, CHART_FIELDS, CONTINUOUS, NUMERIC, ROW_FIELDS
+from .fields import CATEGORY_ORDER, CHART_FIELDS, CONTINUOUS, DISCRETE, NUMERIC, ROW_FIELDS
 from .stats import Axis, BoxStats, Counts, interpolate, nice_edges, quantile_positions
 
 SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters
@@ -91,18 +91,22 @@ def _tablesample(queryset: QuerySet, columns: list[str], percent: float) -> list
         return cursor.fetchall()
 
 
-def _sampled_sql(queryset: QuerySet, percent: float) -> tuple[str, tuple]:
-    """The queryset's SQL reading a seeded BERNOULLI sample of the table (PostgreSQL).
+def _sampled_sql(queryset: QuerySet, percent: float, method: str = "BERNOULLI") -> tuple[str, tuple]:
+    """The queryset's SQL reading a seeded sample of the table (PostgreSQL).
 
-    The ORM has no TABLESAMPLE; the clause goes right after the table name.
-    Both numbers are ours (never user input) and are written as literals.
+    BERNOULLI draws rows (and reads every page); SYSTEM draws whole pages, so
+    it reads only the share it samples.  The ORM has no TABLESAMPLE; the
+    clause goes right after the table name.  Both numbers are ours (never user
+    input) and are written as literals.
     """
+    if method not in ("BERNOULLI", "SYSTEM"):
+        raise ValueError(f"Unknown sampling method {method!r}.")
     sql, params = queryset.query.sql_with_params()
     table = connections[queryset.db].ops.quote_name(Monster._meta.db_table)
     source = f"FROM {table}"
     if sql.count(source) != 1:
         raise ValueError("Cannot sample a query that reads the table more than once.")
-    sampled = f"{source} TABLESAMPLE BERNOULLI ({float(percent):.6f}) REPEATABLE ({int(SAMPLE_SEED)})"
+    sampled = f"{source} TABLESAMPLE {method} ({float(percent):.6f}) REPEATABLE ({int(SAMPLE_SEED)})"
     return sql.replace(source, sampled), params
 
 
@@ -125,8 +129,37 @@ def axis_for(queryset: QuerySet, field: str, *, bins: int) -> tuple[Axis, object
         return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
     if field in CATEGORY_ORDER:
         return Axis(field, list(CATEGORY_ORDER[field])), F(field)
+    if field in DISCRETE:  # every whole number between the extremes, read off the index
+        bounds = queryset.aggregate(low=Min(field), high=Max(field))
+        keys = [] if bounds["low"] is None else list(range(bounds["low"], bounds["high"] + 1))
+        return Axis(field, keys), F(field)
     keys = sorted(queryset.values_list(field, flat=True).distinct())
     return Axis(field, keys), F(field)
+
+
+# Above this many matching rows, chart aggregates come from a block sample of
+# about CHART_SAMPLE_ROWS of them (scaled up, and labelled as estimates).
+CHART_EXACT_ROWS = 2_000_000
+CHART_SAMPLE_ROWS = 400_000
+
+
+def chart_sample_percent(queryset: QuerySet) -> float | None:
+    """The share of the table's pages a chart reads (TABLESAMPLE SYSTEM), or None to read every row."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    matching = count_rows(queryset)
+    if not matching.is_estimate or matching.value <= CHART_EXACT_ROWS:
+        return None
+    return 100.0 * CHART_SAMPLE_ROWS / matching.value
+
+
+def _grouped(rows: QuerySet, columns: list[str], percent: float | None) -> pd.DataFrame:
+    """The grouped query's rows, from every row or from a block sample of `percent`."""
+    if percent is None:
+        return pd.DataFrame.from_records(list(rows), columns=columns)
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(*_sampled_sql(rows, percent, method="SYSTEM"))
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
 
 
 # Aggregates -----------------------------------------------------------------
@@ -136,24 +169,47 @@ def histogram_counts(
     filters: dict, *, x: str, color: str | None = None, bins: int = HISTOGRAM_BINS
 ) -> Counts:
     queryset = matching(filters)
-    x_axis, x_expr = axis_for(queryset, x, bins=bins)
-    color_axis = axis_for(queryset, color, bins=bins)[0] if color else None
+    percent = chart_sample_percent(queryset)
+    x_axis, x_expr = _axis(queryset, x, bins=bins, percent=percent)
+    color_axis = _axis(queryset, color, bins=bins, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     rows = queryset.annotate(**groups).values(*groups).annotate(count=Count("pk")).order_by()
-    table = pd.DataFrame.from_records(list(rows), columns=[*groups, "count"])
-    return Counts(x_axis, color_axis, table, int(table["count"].sum()))
+    table = _scaled(_grouped(rows, [*groups, "count"], percent), percent)
+    if percent is not None and not x_axis.keys:
+        x_axis = Axis(x, sorted(table["x"].unique()))
+    return Counts(x_axis, color_axis, table, int(table["count"].sum()), sampled_percent=percent)
+
+
+def _axis(queryset: QuerySet, field: str, *, bins: int, percent: float | None) -> tuple[Axis, object]:
+    """axis_for, except that a sampled chart takes a free text field's values from its sample."""
+    if percent is not None and field not in NUMERIC and field not in CATEGORY_ORDER:
+        return Axis(field, []), F(field)
+    return axis_for(queryset, field, bins=bins)
+
+
+def _scaled(table: pd.DataFrame, percent: float | None) -> pd.DataFrame:
+    """Counts of a sample scaled up to the whole table (whole numbers)."""
+    if percent is not None and len(table):
+        table["count"] = (table["count"] * 100.0 / percent).round().astype("int64")
+    return table
 
 
 def density_counts(
     filters: dict, *, x: str, y: str, bins: int = DENSITY_BINS
-) -> tuple[Axis, Axis, pd.DataFrame]:
-    """Counts on the grid of x groups by y groups: columns x, y, count."""
+) -> tuple[Axis, Axis, pd.DataFrame, float | None]:
+    """Counts on the grid of x groups by y groups (columns x, y, count), and the sample's share if any."""
     queryset = matching(filters)
-    x_axis, x_expr = axis_for(queryset, x, bins=bins)
-    y_axis, y_expr = axis_for(queryset, y, bins=bins)
+    percent = chart_sample_percent(queryset)
+    x_axis, x_expr = _axis(queryset, x, bins=bins, percent=percent)
+    y_axis, y_expr = _axis(queryset, y, bins=bins, percent=percent)
     rows = queryset.annotate(gx=x_expr, gy=y_expr).values("gx", "gy").annotate(count=Count("pk")).order_by()
-    table = pd.DataFrame.from_records(list(rows), columns=["gx", "gy", "count"])
-    return x_axis, y_axis, table.rename(columns={"gx": "x", "gy": "y"})
+    table = _scaled(_grouped(rows, ["gx", "gy", "count"], percent), percent).rename(
+        columns={"gx": "x", "gy": "y"}
+    )
+    if percent is not None:
+        x_axis = x_axis if x_axis.keys else Axis(x, sorted(table["x"].unique()))
+        y_axis = y_axis if y_axis.keys else Axis(y, sorted(table["y"].unique()))
+    return x_axis, y_axis, table, percent
 
 
 def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> BoxStats:
@@ -165,8 +221,9 @@ def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> Box
     if y not in NUMERIC:
         raise ValueError(f"A box plot needs a numeric y, not {y!r}.")
     queryset = matching(filters)
-    x_axis, x_expr = axis_for(queryset, x, bins=12)
-    color_axis = axis_for(queryset, color, bins=12)[0] if color else None
+    percent = chart_sample_percent(queryset)
+    x_axis, x_expr = _axis(queryset, x, bins=12, percent=percent)
+    color_axis = _axis(queryset, color, bins=12, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     exact = (
         queryset.annotate(**groups)
@@ -174,13 +231,18 @@ def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> Box
         .annotate(count=Count("pk"), mean=Avg(y), min=Min(y), max=Max(y))
         .order_by()
     )
-    table = pd.DataFrame.from_records(list(exact), columns=[*groups, "count", "mean", "min", "max"])
-    quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()))
+    table = _scaled(_grouped(exact, [*groups, "count", "mean", "min", "max"], percent), percent)
+    if percent is not None and not x_axis.keys:
+        x_axis = Axis(x, sorted(table["x"].unique()))
+    method = "SYSTEM" if percent is not None else "BERNOULLI"
+    quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()), method=method)
     table = table.merge(quartiles, on=list(groups), how="left")
-    return BoxStats(x_axis, color_axis, table, sampled_from)
+    return BoxStats(x_axis, color_axis, table, sampled_from, sampled_percent=percent)
 
 
-def _quartiles(queryset: QuerySet, groups: dict, y: str, *, rows: int) -> tuple[pd.DataFrame, int | None]:
+def _quartiles(
+    queryset: QuerySet, groups: dict, y: str, *, rows: int, method: str = "BERNOULLI"
+) -> tuple[pd.DataFrame, int | None]:
     columns = [*groups, "q1", "median", "q3"]
     if connections[queryset.db].vendor != "postgresql":
         values = pd.DataFrame.from_records(
@@ -196,7 +258,7 @@ def _quartiles(queryset: QuerySet, groups: dict, y: str, *, rows: int) -> tuple[
     inner = queryset.annotate(**groups, v=Cast(y, FloatField())).values(*groups, "v")
     sampled_from = None
     if rows > EXACT_QUARTILE_ROWS:
-        sql, params = _sampled_sql(inner, 100.0 * EXACT_QUARTILE_ROWS / rows)
+        sql, params = _sampled_sql(inner, 100.0 * EXACT_QUARTILE_ROWS / rows, method)
         sampled_from = EXACT_QUARTILE_ROWS
     else:
         sql, params = inner.query.sql_with_params()

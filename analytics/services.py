@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_latest, snapshot_read
+from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
 from monsters.models import DataVersion, Monster
 from monsters.pagination import table_rows
 
@@ -46,7 +46,6 @@ def _default_figure() -> dict:
     return charts.as_dict(_build(**DEFAULT_CHART, filters={}))
 
 
-@precomputed
 def default_figure_refresh() -> None:
     if Monster.objects.exists():
         snapshot_compute(DEFAULT_FIGURE, DataVersion.current, _default_figure)
@@ -94,7 +93,6 @@ def statistics() -> Statistics:
     return Statistics(stats.profile_from_json(value["profile"]), value["figures"])
 
 
-@precomputed
 def statistics_refresh() -> None:
     snapshot_compute(STATISTICS, DataVersion.current, _statistics)
 

@@ -63,6 +63,7 @@ class Counts:
     color: Axis | None
     table: pd.DataFrame  # columns: x, (color,) count
     total: int
+    sampled_percent: float | None = None  # counts estimated from a block sample of this share, or exact
 
 
 @dataclass
@@ -71,6 +72,7 @@ class BoxStats:
     color: Axis | None
     table: pd.DataFrame  # x, (color,) count, mean, min, max, q1, median, q3
     sampled_from: int | None  # quartiles from a sample of this many rows, or None (exact)
+    sampled_percent: float | None = None  # everything from a block sample of this share (huge tables)
 
 
 def quantile_positions(total: int, probabilities=(0.25, 0.5, 0.75)) -> list[tuple[int, float]]:

@@ -1,7 +1,8 @@
 """Results computed from the whole of the data, kept per data version and shared by every process.
 
-An app registers what it precomputes with @precomputed; after every data change
-one background job (tasks.snapshots_refresh) brings each of them up to date, and
+An app registers what it precomputes (snapshots_register, in its AppConfig.ready);
+after every data change one background job (tasks.refresh_snapshots) brings each
+of them up to date, and
 pages read the stored value instead of computing it while a visitor waits.
 The kernel knows no app: each registered function decides its own name and
 data version and calls snapshot_store.
@@ -14,19 +15,23 @@ import time
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from .models import Snapshot
 
 logger = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 2  # per name: the current one, and the one before while the next is computed
-_PRECOMPUTED: dict[str, Callable[[], None]] = {}
+_PRECOMPUTED: dict[str, Callable[[], None] | str] = {}
 
 
-def precomputed(function: Callable[[], None]) -> Callable[[], None]:
-    """Register `function` to run after every data change (it stores its own snapshots)."""
-    _PRECOMPUTED[f"{function.__module__}.{function.__qualname__}"] = function
-    return function
+def snapshots_register(*paths: str) -> None:
+    """Run the functions at these dotted paths after every data change (each stores its own snapshots).
+
+    Given as paths, so that start-up imports none of them (charts, statistics).
+    """
+    for path in paths:
+        _PRECOMPUTED[path] = path
 
 
 def snapshots_refresh() -> list[str]:
@@ -34,7 +39,7 @@ def snapshots_refresh() -> list[str]:
     failed = []
     for name, function in _PRECOMPUTED.items():
         try:
-            function()
+            (import_string(function) if isinstance(function, str) else function)()
         except Exception:  # one failing precomputation must not keep the others from running
             logger.exception("Precomputing %s failed", name)
             failed.append(name)

@@ -31,19 +31,26 @@ class PageResult:
 PAGE_HEADER = ["page", "URL", "median ms", "p95 ms", "KB", "KB gzipped"]
 
 
-def measure_page(client, url: str, *, repeat: int, clear_cache: bool = False) -> PageResult:
-    """GET `url` repeat times (after one warm-up) and summarise the Server-Timing durations."""
+def measure_page(
+    client, url: str, *, repeat: int, clear_cache: bool = False, warmup: bool = True, clear=None
+) -> PageResult:
+    """GET `url` repeat times (after a warm-up unless told not to); the Server-Timing durations summarised.
+
+    `clear`: called before each request too (e.g. forgetting precomputed results).
+    """
     from django.core.cache import cache
 
     durations = []
     response = None
-    for attempt in range(repeat + 1):
+    for attempt in range(repeat + (1 if warmup else 0)):
         if clear_cache:
             cache.clear()
+        if clear is not None:
+            clear()
         response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
-        if attempt:
+        if attempt or not warmup:
             durations.append(float(re.search(r"dur=([\d.]+)", response["Server-Timing"]).group(1)))
     durations.sort()
     content = response.content

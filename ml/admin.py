@@ -4,7 +4,6 @@ from bandersnatch.admin import ModelAdmin, ReadOnlyAdmin
 from monsters.pagination import EstimatedCountPaginator
 
 from .models import ModelVersion, PredictionLog, Promotion
-from .services import model_version_activate
 
 
 @admin.register(ModelVersion)
@@ -31,6 +30,8 @@ class ModelVersionAdmin(ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version.", messages.ERROR)
             return
+        from .services import model_version_activate  # scikit-learn: only when asked
+
         version = model_version_activate(version=queryset.get(), actor=request.user)
         self.message_user(request, f"Model v{version.version} is now active.", messages.SUCCESS)
 

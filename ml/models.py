@@ -3,7 +3,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .training import ALGORITHMS, TARGETS
+
+def algorithm_choices() -> list[tuple[str, str]]:
+    from .training import ALGORITHMS  # scikit-learn: imported when the choices are asked for
+
+    return [(name, algorithm.label) for name, algorithm in ALGORITHMS.items()]
+
+
+def target_choices() -> list[tuple[str, str]]:
+    from .training import TARGETS
+
+    return [(target, target) for target in TARGETS]
 
 
 class ModelVersionQuerySet(models.QuerySet):
@@ -21,10 +31,10 @@ class ModelVersion(models.Model):
     """
 
     version = models.PositiveIntegerField(unique=True)
-    algorithm = models.CharField(max_length=40, choices=[(name, a.label) for name, a in ALGORITHMS.items()])
+    algorithm = models.CharField(max_length=40, choices=algorithm_choices)
     params = models.JSONField(default=dict)
     features = models.JSONField()
-    target = models.CharField(max_length=20, choices=[(t, t) for t in TARGETS], default="rarity")
+    target = models.CharField(max_length=20, choices=target_choices, default="rarity")
     metrics = models.JSONField(default=dict)
     n_train = models.PositiveIntegerField()
     n_test = models.PositiveIntegerField()

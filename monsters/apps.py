@@ -6,4 +6,10 @@ class MonstersConfig(AppConfig):
     verbose_name = "Monsters"
 
     def ready(self):
-        from . import selectors, similarity  # noqa: F401  (they register what they precompute)
+        from bandersnatch.snapshots import snapshots_register
+
+        snapshots_register(
+            "monsters.selectors.counts_by_rarity_refresh",
+            "monsters.selectors.page_anchors_refresh",
+            "monsters.similarity.similarity_scales_refresh",
+        )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from bandersnatch.db import time_limited_queries
-from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_read
+from bandersnatch.snapshots import snapshot_compute, snapshot_read
 
 from .generator import RARITIES
 from .models import SORTABLE_FIELDS, DataVersion, Monster
@@ -133,7 +133,7 @@ class RarityCounts:
 
 
 def counts_by_rarity() -> RarityCounts:
-    """Monsters per rarity at this data version: precomputed, counted at once when the table is
+    """Monsters per rarity at this data version: counted at once when the table is
     small enough, or else the planner's estimate (labelled) while the job counts them."""
     counts = snapshot_read(COUNTS, DataVersion.current())
     large = connection.vendor == "postgresql" and table_rows(Monster.objects.all()) > INLINE_MAX_ROWS
@@ -144,7 +144,6 @@ def counts_by_rarity() -> RarityCounts:
     return RarityCounts([(rarity, counts.get(rarity, 0)) for rarity in RARITIES], is_estimate=False)
 
 
-@precomputed
 def counts_by_rarity_refresh() -> None:
     snapshot_compute(COUNTS, DataVersion.current, Monster.objects.count_by_rarity)
 
@@ -178,7 +177,6 @@ def page_anchors(field: str) -> dict | None:
     return snapshot_read(_anchors_name(field), DataVersion.current())
 
 
-@precomputed
 def page_anchors_refresh() -> None:
     if table_rows(Monster.objects.all()) < ANCHORS_FROM_ROWS:
         return

@@ -16,17 +16,15 @@ import math
 from django.db.models import F, FloatField, Q, StdDev, Value
 from django.db.models.functions import Cast
 
-from bandersnatch.snapshots import precomputed, snapshot_compute, snapshot_latest, snapshot_read
+from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
 
 from .models import DataVersion, Monster
-from .pagination import table_rows
 
 FIELDS = ("level", "health", "energy", "sanity")
 SCALES = "monsters:similarity-scales"
 FIRST_RADIUS = 0.002  # in standard deviations: generated monsters crowd in small cubes
 GROWTH = 4
 MAX_SEARCHES = 12
-INLINE_MAX_ROWS = 2_000_000  # above this the scales are only ever computed off the request path
 
 
 def monsters_similar(monster: Monster, *, count: int = 5) -> list[Monster]:
@@ -67,22 +65,21 @@ def _box(point: dict, scales: dict, radius: float) -> Q:
 
 
 def similarity_scales() -> dict[str, float] | None:
-    """Each field's standard deviation (1 where it is 0) at this data version; None with no monsters.
+    """Each field's standard deviation (1 where it is 0), for the distance; None with no monsters.
 
-    Precomputed after every data change; a table small enough is measured at once.
+    Precomputed after every data change.  Until the refresh has run, the last
+    version's serve (standard deviations barely move when rows come and go),
+    so no view waits for them; only a table never measured is measured at once.
     """
-    version = DataVersion.current()
-    scales = snapshot_read(SCALES, version)
-    if scales is None and table_rows(Monster.objects.all()) > INLINE_MAX_ROWS:
-        # Being computed for a very large table: the last version's scales, which barely move.
+    scales = snapshot_read(SCALES, DataVersion.current())
+    if scales is None:
         previous = snapshot_latest(SCALES)
-        scales = previous.value if previous is not None else None
+        scales = previous.value if previous is not None and previous.value else None
     if scales is None:
         scales = snapshot_compute(SCALES, DataVersion.current, _measured_scales)
     return scales or None
 
 
-@precomputed
 def similarity_scales_refresh() -> None:
     snapshot_compute(SCALES, DataVersion.current, _measured_scales)
 

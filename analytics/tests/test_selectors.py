@@ -75,7 +75,8 @@ def test_histogram_of_a_category_and_of_level(monsters):
 
 
 def test_density_counts_the_grid(monsters):
-    x_axis, y_axis, table = selectors.density_counts({}, x="health", y="rarity")
+    x_axis, y_axis, table, sampled = selectors.density_counts({}, x="health", y="rarity")
+    assert sampled is None
     assert table["count"].sum() == len(monsters)
     assert y_axis.keys == [f"Rank {k}" for k in range(6)]
     assert set(table["x"]) <= set(x_axis.keys)
@@ -169,3 +170,28 @@ def test_exact_quartiles_hold_when_values_sit_on_bin_edges():
 def test_profile_of_an_empty_table():
     profile = table_profile(selectors.raw_profile())
     assert profile.rows == 0 and profile.columns == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TABLESAMPLE of PostgreSQL")
+@pytest.mark.django_db
+def test_charts_of_a_huge_table_come_from_a_block_sample_scaled_and_labelled(monkeypatch):
+    from analytics import charts
+    from monsters.services import monsters_seed
+
+    monsters_seed(count=30_000, seed=3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    monkeypatch.setattr(selectors, "CHART_EXACT_ROWS", 10_000)
+    monkeypatch.setattr(selectors, "CHART_SAMPLE_ROWS", 10_000)
+    counts = selectors.histogram_counts({}, x="health", color="rarity")
+    assert counts.sampled_percent == pytest.approx(100 * 10_000 / 30_000, rel=0.2)
+    assert counts.total == pytest.approx(30_000, rel=0.2)
+    assert "estimated from a" in charts.as_dict(charts.histogram_figure(counts))["layout"]["title"]["text"]
+    names = selectors.histogram_counts({}, x="name")
+    assert names.axis.keys and set(names.table["x"]) <= set(names.axis.keys)
+    *_, sampled = selectors.density_counts({}, x="health", y="level")
+    assert sampled is not None
+    box = selectors.box_stats({}, y="health", x="type")
+    assert box.sampled_percent is not None and set(box.table["x"]) <= set(box.axis.keys)
+    few = selectors.histogram_counts({"rarity": "Rank 5"}, x="health")  # under the limit: exact
+    assert few.sampled_percent is None
