@@ -28,7 +28,8 @@ class Column:
     `minimum` and `maximum` are inclusive (numbers, or datetimes for a
     datetime column); `choices` lists a category's values; `max_length`
     bounds a text.  Text never holds control characters and is never blank
-    (only spaces).
+    (only spaces).  `checked_by_table`: the table's own constraint checks the
+    column instead of the generic one (where that is much cheaper per row).
     """
 
     name: str
@@ -39,6 +40,7 @@ class Column:
     maximum: float | dt.datetime | None = None
     choices: tuple[str, ...] = ()
     max_length: int | None = None
+    checked_by_table: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:

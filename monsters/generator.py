@@ -118,6 +118,8 @@ def _name_probabilities() -> tuple[list[str], np.ndarray]:
 
 
 NAMES, NAME_PROBABILITIES = _name_probabilities()
+# What may follow "{level}d" in a damage: a die, then an optional "+{bonus}".
+DAMAGE_SUFFIXES = [f"{die}{f'+{bonus}' if bonus else ''}" for die in DICE for bonus in range(MAX_BONUS + 1)]
 DAMAGES = [
     f"{level}d{die}" + (f"+{bonus}" if bonus else "")
     for level, die, bonus in product(range(1, MAX_LEVEL + 1), DICE, range(MAX_BONUS + 1))

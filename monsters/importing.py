@@ -28,15 +28,13 @@ from bandersnatch.columns import CONTROL_CHARACTERS
 from bandersnatch.models import AuditEntry
 
 from .columns import COLUMN
-from .generator import DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
+from .generator import DAMAGE_SUFFIXES, DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
 from .loading import LoadBusy, LoadConflict, monsters_load
 from .services import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, FORMULA_LIKE, data_version_bump
 
 logger = logging.getLogger(__name__)
 
 MODES = ("append", "replace")
-# What may follow "{level}d" in a damage: a die, then an optional "+{bonus}".
-DAMAGE_SUFFIXES = [f"{die}{f'+{bonus}' if bonus else ''}" for die in DICE for bonus in range(MAX_BONUS + 1)]
 MAX_REPORTED_ERRORS = 100
 OPTIONAL_COLUMNS = ("created_at",)  # missing (or an empty cell): the time of the import
 IGNORED_COLUMNS = ("id",)  # the database gives new ids

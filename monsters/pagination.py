@@ -137,6 +137,7 @@ class Window:
 WALK_SHARE = 0.8
 PROBE_MARGIN = 4  # the try walks this many times the rows a filter uncorrelated with the sort needs
 PROBE_MAX_ROWS = 20_000
+FIRST_PAGES_OFFSET = 1_000  # jumps up to this offset are routed like next links
 
 
 def keyset_window(
@@ -196,7 +197,11 @@ def _first_rows(queryset, *, field, descending, count, unfiltered, share) -> lis
         rows = list(queryset.filter(pk__in=Subquery(walked)).order_by(*ordering)[:count])
         if len(rows) == count:  # the first matches lie within the rows walked
             return rows
-    return list(queryset.order_by(*_unindexed_ordering(field, descending))[:count])
+    # Only ids go through the sort (narrow rows sort faster), then the rows are read by id.
+    sorted_ids = queryset.order_by(*_unindexed_ordering(field, descending)).values_list("pk", flat=True)
+    ids = list(sorted_ids[:count])
+    found = queryset.model._default_manager.in_bulk(ids)
+    return [found[pk] for pk in ids]
 
 
 def offset_window(
@@ -208,6 +213,7 @@ def offset_window(
     offset: int,
     share: float = 1.0,
     anchors: dict | None = None,
+    unfiltered: QuerySet | None = None,
 ) -> Window:
     """`size` rows from `offset` in (field, id) order, skipping over ids only.
 
@@ -215,9 +221,16 @@ def offset_window(
     pages skip index entries instead of whole rows; with `anchors` (the whole
     table's every n-th row, see selectors.page_anchors) it starts from the
     nearest one instead of the first row.  A filter that keeps less than
-    WALK_SHARE of the rows is sorted after its rows are fetched instead.
+    WALK_SHARE of the rows is sorted after its rows are fetched instead, but
+    for the first pages, which get the short walk first (as keyset_window).
     """
     ordering = _ordering(field, descending)
+    if share < WALK_SHARE and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:
+        rows = _first_rows(
+            queryset, field=field, descending=descending, count=offset + size + 1, unfiltered=unfiltered,
+            share=share,
+        )  # fmt: skip
+        return Window(rows=rows[offset : offset + size], has_more=len(rows) > offset + size)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
     skipped = queryset.order_by(*walk)
     if anchors is not None:

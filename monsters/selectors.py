@@ -91,14 +91,11 @@ def monster_table_page(
                 number = 1
         else:
             offset = (page - 1) * per_page
+            anchors = page_anchors(field) if route["share"] == 1.0 and offset >= ANCHOR_EVERY else None
             window = offset_window(
-                queryset,
-                field=field,
-                descending=descending,
-                size=per_page,
-                offset=offset,
-                share=route["share"],
-            )
+                queryset, field=field, descending=descending, size=per_page, offset=offset,
+                anchors=anchors, **route,
+            )  # fmt: skip
             has_next, has_previous = window.has_more, page > 1
 
     rows = window.rows
