@@ -56,6 +56,27 @@ class TestReadersDuringALoad:
         finally:
             reader.close()
 
+    def test_predictions_and_liveness_never_touch_the_monster_table(self, client):
+        from ml.services import model_version_train
+
+        monsters_seed(count=300, seed=1)
+        model_version_train(seed=1)
+        locker = other_connection()
+        locker.set_autocommit(False)
+        try:
+            with locker.cursor() as cursor:  # what the swap of a load holds, for as long as it likes
+                cursor.execute("LOCK TABLE monsters_monster IN ACCESS EXCLUSIVE MODE")
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 2000")  # a wait would fail the test, not hang it
+            body = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+            assert client.post("/api/predict", body, content_type="application/json").status_code == 200
+            assert client.get("/api/live").status_code == 200
+        finally:
+            locker.rollback()
+            locker.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
+
     def test_a_reseed_keeps_every_index_and_the_primary_key(self):
         with connection.cursor() as cursor:
             before = connection.introspection.get_constraints(cursor, "monsters_monster")
