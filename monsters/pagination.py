@@ -16,12 +16,22 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import (  # the row comparisons of composite keys
+    Tuple,
+    TupleGreaterThan,
+    TupleGreaterThanOrEqual,
+    TupleLessThan,
+    TupleLessThanOrEqual,
+)
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 # Counts up to this many rows are exact; above it PostgreSQL estimates them.
 EXACT_COUNT_LIMIT = 10_000
+# A planner estimate above this is taken as it is: counting even EXACT_COUNT_LIMIT rows
+# of a large filtered table can read a million rows before it finds them.
+TRUSTED_ESTIMATE = 3 * EXACT_COUNT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,13 @@ def count_rows(queryset: QuerySet) -> Count:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return Count(queryset.count())
+    estimate = _planner_estimate(queryset)
+    if estimate > TRUSTED_ESTIMATE:
+        return Count(estimate, is_estimate=True)
     exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
     if exact <= EXACT_COUNT_LIMIT:
         return Count(exact)
-    return Count(max(_planner_estimate(queryset), EXACT_COUNT_LIMIT + 1), is_estimate=True)
+    return Count(max(estimate, EXACT_COUNT_LIMIT + 1), is_estimate=True)
 
 
 def _planner_estimate(queryset: QuerySet) -> int:
@@ -114,12 +127,20 @@ def after_row(field: str, descending: bool, value, pk: int, *, inclusive: bool =
 
     `inclusive`: the row (value, pk) itself too.
 
-    Written as `field >= value AND (field > value OR id > pk)` so the index range
-    starts at `value` (an OR of the two alone makes PostgreSQL scan from the start).
+    Written as the row comparison `(field, id) > (value, pk)`, which PostgreSQL
+    starts the (field, id) index at, beside `field >= value`, which gives the
+    planner its estimate.  (`field > value OR id > pk` makes the index walk pass
+    every row of `value` before the cursor.)
     """
     op = "lt" if descending else "gt"
-    pk_op = f"{op}e" if inclusive else op
-    return Q(**{f"{field}__{op}e": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{pk_op}": pk}))
+    compare = {
+        "lt": TupleLessThan,
+        "gt": TupleGreaterThan,
+        "lte": TupleLessThanOrEqual,
+        "gte": TupleGreaterThanOrEqual,
+    }
+    row_after = compare[f"{op}e" if inclusive else op](Tuple(F(field), F("pk")), (value, pk))
+    return Q(**{f"{field}__{op}e": value}) & Q(row_after)
 
 
 @dataclass
@@ -193,9 +214,14 @@ def _first_rows(queryset, *, field, descending, count, unfiltered, share) -> lis
         return list(queryset.order_by(*ordering)[:count])
     if share > 0:  # 0: so few match that fetching them all is cheaper than any walk
         probe = min(PROBE_MAX_ROWS, math.ceil(PROBE_MARGIN * count / share))
-        walked = unfiltered.order_by(*ordering).values("pk")[:probe]
-        rows = list(queryset.filter(pk__in=Subquery(walked)).order_by(*ordering)[:count])
-        if len(rows) == count:  # the first matches lie within the rows walked
+        # The walk's end: the probe-th row of the table in this order, read off the index alone.
+        # Bounded by it, the walk reads at most `probe` rows whichever index the planner takes.
+        end = list(unfiltered.order_by(*ordering).values_list(field, "pk")[probe - 1 : probe])
+        walked = (
+            queryset.filter(after_row(field, not descending, *end[0], inclusive=True)) if end else queryset
+        )
+        rows = list(walked.order_by(*ordering)[:count])
+        if len(rows) == count or not end:  # the first matches lie within the rows walked
             return rows
     # Only ids go through the sort (narrow rows sort faster), then the rows are read by id.
     sorted_ids = queryset.order_by(*_unindexed_ordering(field, descending)).values_list("pk", flat=True)

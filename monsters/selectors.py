@@ -99,6 +99,8 @@ def monster_table_page(
             has_next, has_previous = window.has_more, page > 1
 
     rows = window.rows
+    if count.is_estimate and not has_next and not has_previous:  # one page holds them all
+        count = Count(len(rows))
     return TablePage(
         monsters=rows,
         count=count,

@@ -1,7 +1,9 @@
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from monsters import pagination
 from monsters.models import Monster
@@ -13,6 +15,7 @@ from monsters.pagination import (
     keyset_window,
     offset_window,
 )
+from monsters.selectors import monster_table_page
 from monsters.services import monsters_seed
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +204,40 @@ def test_a_jump_from_the_nearest_anchor_lands_on_the_same_rows_as_a_plain_offset
         )
         assert [m.pk for m in anchored.rows] == [m.pk for m in plain.rows], offset
         assert anchored.has_more == plain.has_more
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
+def test_the_walk_starts_at_the_cursor_not_at_the_first_row_of_its_value():
+    monsters_seed(count=2_000, seed=9)  # seeded monsters share one created_at
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    created_at = Monster.objects.get(pk=1_000).created_at
+    after = pagination.after_row("created_at", False, created_at, 1_000)
+    query = Monster.objects.filter(after).order_by("created_at", "pk")[:10]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        plan = json.dumps(cursor.fetchone()[0])
+    assert '"Rows Removed by Filter": 0' in plan or "Rows Removed by Filter" not in plan
+    assert [m.pk for m in query] == list(range(1_001, 1_011))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner")
+def test_a_large_estimate_is_taken_without_counting_rows(monsters, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    monkeypatch.setattr(pagination, "TRUSTED_ESTIMATE", 100)
+    with CaptureQueriesContext(connection) as queries:
+        count = count_rows(monsters)
+    assert count.is_estimate and count.value > 100
+    assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner")
+def test_a_page_that_holds_every_match_counts_them_exactly(monsters, monkeypatch):
+    monkeypatch.setattr(pagination, "TRUSTED_ESTIMATE", 0)  # every estimate is taken
+    expected = Monster.objects.matching(level_max=2).count()
+    page = monster_table_page(sort="health", page=1, per_page=200, level_max=2)
+    assert page.count == pagination.Count(expected)
+    assert len(page.monsters) == expected
