@@ -15,12 +15,12 @@ import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Min, QuerySet, Sum
-from django.db.models.functions import Cast, Floor, Least
+from django.db.models.functions import Cast, Coalesce, Floor, Least
 
 from bandersnatch.db import sorted_grouping
 from monsters.models import Monster
 from monsters.pagination import Count as RowCount
-from monsters.pagination import count_rows
+from monsters.pagination import count_rows, table_rows
 
 from .fields import CATEGORY_ORDER, CHART_FIELDS, CONTINUOUS, DISCRETE, NUMERIC, ROW_FIELDS
 from .stats import Axis, BoxStats, Counts, interpolate, nice_edges, quantile_positions
@@ -60,12 +60,18 @@ class Sample:
         return len(self.rows) >= self.total.value and not self.total.is_estimate
 
 
-def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
-    """A uniform random sample of at most `size` rows, every row when there are few.
+# From a table of this many rows on, a sample is drawn by pages (TABLESAMPLE SYSTEM):
+# BERNOULLI reads every page of the table, SYSTEM only the pages it keeps.
+BLOCK_SAMPLE_TABLE_ROWS = 500_000
 
-    PostgreSQL draws it with TABLESAMPLE BERNOULLI (each row independently,
-    without reading the rows it skips) with a fixed seed, so a chart is stable
-    until the data change; other databases order by random().
+
+def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
+    """A random sample of at most `size` rows, every row when there are few.
+
+    PostgreSQL draws it with TABLESAMPLE and a fixed seed, so a chart is stable
+    until the data change: BERNOULLI (each row independently) in a table of
+    fewer than BLOCK_SAMPLE_TABLE_ROWS, SYSTEM (whole pages) in a larger one;
+    other databases order by random().
     """
     columns = [_check(column) for column in columns]
     total = count_rows(queryset)
@@ -74,16 +80,17 @@ def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
     if connections[queryset.db].vendor != "postgresql":
         return Sample(_frame(queryset.order_by("?").values_list(*columns)[:size], columns), total)
     percent = min(100.0, 100.0 * 1.1 * size / total.value)  # a little over, trimmed below
-    rows = _frame(_tablesample(queryset, columns, percent), columns)
+    method = "SYSTEM" if table_rows(queryset) >= BLOCK_SAMPLE_TABLE_ROWS else "BERNOULLI"
+    rows = _frame(_tablesample(queryset, columns, percent, method), columns)
     if len(rows) > size:
         keep = np.random.default_rng(SAMPLE_SEED).choice(len(rows), size=size, replace=False)
         rows = rows.iloc[np.sort(keep)].reset_index(drop=True)
     return Sample(rows, total)
 
 
-def _tablesample(queryset: QuerySet, columns: list[str], percent: float) -> list[tuple]:
+def _tablesample(queryset: QuerySet, columns: list[str], percent: float, method: str) -> list[tuple]:
     try:
-        sql, params = _sampled_sql(queryset.values_list(*columns), percent)
+        sql, params = _sampled_sql(queryset.values_list(*columns), percent, method)
     except EmptyResultSet:
         return []
     with connections[queryset.db].cursor() as cursor:
@@ -117,11 +124,13 @@ def _frame(rows, columns) -> pd.DataFrame:
 # Axes: how a field is grouped -------------------------------------------------
 
 
-def axis_for(queryset: QuerySet, field: str, *, bins: int) -> tuple[Axis, object]:
-    """The Axis for `field` over `queryset`, and the expression that groups by it."""
+def axis_for(
+    queryset: QuerySet, field: str, *, bins: int, percent: float | None = None
+) -> tuple[Axis, object]:
+    """The Axis for `field` over `queryset` (or its sample of `percent`), and the expression to group by."""
     _check(field)
     if field in CONTINUOUS:
-        bounds = queryset.aggregate(low=Min(field), high=Max(field))
+        bounds = _extremes(queryset, field, percent)
         low, high = bounds["low"], bounds["high"]
         if low is None:
             return Axis(field, [], []), F(field)
@@ -129,18 +138,40 @@ def axis_for(queryset: QuerySet, field: str, *, bins: int) -> tuple[Axis, object
         return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
     if field in CATEGORY_ORDER:
         return Axis(field, list(CATEGORY_ORDER[field])), F(field)
-    if field in DISCRETE:  # every whole number between the extremes, read off the index
-        bounds = queryset.aggregate(low=Min(field), high=Max(field))
+    if field in DISCRETE:  # every whole number between the extremes
+        bounds = _extremes(queryset, field, percent)
         keys = [] if bounds["low"] is None else list(range(bounds["low"], bounds["high"] + 1))
         return Axis(field, keys), F(field)
     keys = sorted(queryset.values_list(field, flat=True).distinct())
     return Axis(field, keys), F(field)
 
 
+def _extremes(queryset: QuerySet, field: str, percent: float | None = None) -> dict:
+    """The lowest and highest `field` among the rows of `queryset`, or of its block sample of `percent`.
+
+    The whole table's are read off the field's index.  A filtered queryset's
+    are aggregated over its rows: walking the field's index to the first
+    matching row can pass most of the table when the filter goes with the
+    field (the highest sanity among high levels), so COALESCE(x, x), which no
+    index is on, keeps the planner from trying.
+    """
+    if percent is not None:
+        try:
+            sql, params = _sampled_sql(queryset.values_list(field), percent, method="SYSTEM")
+        except EmptyResultSet:
+            return {"low": None, "high": None}
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(f"SELECT min({field}), max({field}) FROM ({sql}) AS sampled", params)
+            low, high = cursor.fetchone()
+        return {"low": low, "high": high}
+    value = Coalesce(F(field), F(field)) if queryset.query.where else F(field)
+    return queryset.aggregate(low=Min(value), high=Max(value))
+
+
 # Above this many matching rows, chart aggregates come from a block sample of
 # about CHART_SAMPLE_ROWS of them (scaled up, and labelled as estimates).
 CHART_EXACT_ROWS = 2_000_000
-CHART_SAMPLE_ROWS = 400_000
+CHART_SAMPLE_ROWS = 100_000
 
 
 def chart_sample_percent(queryset: QuerySet) -> float | None:
@@ -184,7 +215,7 @@ def _axis(queryset: QuerySet, field: str, *, bins: int, percent: float | None) -
     """axis_for, except that a sampled chart takes a free text field's values from its sample."""
     if percent is not None and field not in NUMERIC and field not in CATEGORY_ORDER:
         return Axis(field, []), F(field)
-    return axis_for(queryset, field, bins=bins)
+    return axis_for(queryset, field, bins=bins, percent=percent)
 
 
 def _scaled(table: pd.DataFrame, percent: float | None) -> pd.DataFrame:

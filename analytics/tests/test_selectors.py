@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics import selectors
 from analytics.stats import table_profile
@@ -183,7 +184,10 @@ def test_charts_of_a_huge_table_come_from_a_block_sample_scaled_and_labelled(mon
         cursor.execute("ANALYZE monsters_monster")
     monkeypatch.setattr(selectors, "CHART_EXACT_ROWS", 10_000)
     monkeypatch.setattr(selectors, "CHART_SAMPLE_ROWS", 10_000)
-    counts = selectors.histogram_counts({}, x="health", color="rarity")
+    with CaptureQueriesContext(connection) as queries:
+        counts = selectors.histogram_counts({}, x="health", color="rarity")
+    extremes = [q["sql"] for q in queries.captured_queries if "min(" in q["sql"].lower()]
+    assert extremes and all("TABLESAMPLE SYSTEM" in sql for sql in extremes)  # the axis from the sample too
     assert counts.sampled_percent == pytest.approx(100 * 10_000 / 30_000, rel=0.2)
     assert counts.total == pytest.approx(30_000, rel=0.2)
     assert "estimated from a" in charts.as_dict(charts.histogram_figure(counts))["layout"]["title"]["text"]
@@ -195,3 +199,34 @@ def test_charts_of_a_huge_table_come_from_a_block_sample_scaled_and_labelled(mon
     assert box.sampled_percent is not None and set(box.table["x"]) <= set(box.axis.keys)
     few = selectors.histogram_counts({"rarity": "Rank 5"}, x="health")  # under the limit: exact
     assert few.sampled_percent is None
+
+
+@POSTGRES
+def test_a_filtered_charts_extremes_never_walk_the_fields_own_index(monsters):
+    """The highest sanity among high levels: a walk of the sanity index would pass most of the table."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    queryset = selectors.matching({"level_min": 15})
+    with CaptureQueriesContext(connection) as queries:
+        axis, _ = selectors.axis_for(queryset, "sanity", bins=10)
+    sql = next(q["sql"] for q in queries.captured_queries if "MIN(" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # leave the planner only indexes to choose from
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "monster_sanity_id" not in plan
+    high = Monster.objects.filter(level__gte=15)
+    assert axis.edges[0] <= min(high.values_list("sanity", flat=True))
+    assert axis.edges[-1] >= max(high.values_list("sanity", flat=True))
+
+
+@POSTGRES
+def test_a_large_table_is_sampled_by_pages(monkeypatch):
+    monsters_seed(count=20_000, seed=9)  # a few hundred pages to draw from
+    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)
+    for threshold, method in [(1_000_000, "BERNOULLI"), (100, "SYSTEM")]:
+        monkeypatch.setattr(selectors, "BLOCK_SAMPLE_TABLE_ROWS", threshold)
+        with CaptureQueriesContext(connection) as queries:
+            sample = selectors.sample_rows(selectors.matching({}), size=500)
+        assert any(f"TABLESAMPLE {method}" in q["sql"] for q in queries.captured_queries)
+        assert 300 < len(sample.rows) <= 500
