@@ -14,6 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import F, Q, QuerySet
@@ -77,7 +78,10 @@ def count_rows(queryset: QuerySet) -> Count:
 
 
 def _planner_estimate(queryset: QuerySet) -> int:
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, such as pk__in=[]
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

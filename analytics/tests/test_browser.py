@@ -1,28 +1,10 @@
-"""/view in a real browser: headless Chromium (Debian's package) driven by Playwright.
-
-CI installs Chromium, and there a missing browser fails the test instead of
-skipping it.
-"""
-
-import os
-import shutil
+"""/view in a real browser: headless Chromium driven by Playwright (see bandersnatch.tests.browser)."""
 
 import pytest
 
+from bandersnatch.tests.browser import chromium_page
 from monsters.services import monsters_seed
 from monsters.tests.factories import MonsterFactory
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags for a sandboxed machine with no network beyond localhost.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -32,25 +14,9 @@ def monsters(transactional_db):
 
 @pytest.fixture
 def page(monsters, live_server):
-    """A browser page, started after the data are in.
-
-    Playwright's sync API runs an event loop in this thread, and Django
-    refuses ORM calls while one runs, so the tests make no ORM calls.
-    """
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not installed at {CHROMIUM}; .ci/run installs it.")
-        pytest.skip("Chromium is not installed (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    """A browser page, started after the data are in."""
+    with chromium_page(width=1280, height=900) as page:
         yield page
-        browser.close()
-    assert not errors, errors
 
 
 def x_title(page) -> str:

@@ -1,10 +1,8 @@
-"""The model pages in a real browser: headless Chromium driven by Playwright (see analytics' tests)."""
-
-import os
+"""The model pages in headless Chromium, driven by Playwright (see bandersnatch.tests.browser)."""
 
 import pytest
 
-from analytics.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from bandersnatch.tests.browser import chromium_page
 from ml.services import model_version_train
 from monsters.services import monsters_seed
 
@@ -18,21 +16,9 @@ def two_versions(transactional_db):
 
 @pytest.fixture
 def page(two_versions, live_server):
-    """A browser page, started after the versions are trained (no ORM calls once it runs)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not installed at {CHROMIUM}; .ci/run installs it.")
-        pytest.skip("Chromium is not installed (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    """A browser page, started after the versions are trained."""
+    with chromium_page() as page:
         yield page
-        browser.close()
-    assert not errors, errors
 
 
 def test_compare_page_draws_every_chart_of_both_versions(live_server, page):

@@ -111,6 +111,12 @@ def test_large_counts_are_labelled_estimates(monsters, monkeypatch):
     assert not count_rows(monsters.filter(level=1, rarity="Rank 5")).is_estimate
 
 
+def test_a_filter_that_can_match_nothing_counts_zero(monsters):
+    assert count_rows(monsters.filter(pk__in=[])) == pagination.Count(0)
+    page = monster_table_page(q="zz")  # two letters: the names containing them, here none
+    assert page.count == pagination.Count(0) and page.monsters == []
+
+
 def test_estimated_count_paginator_counts_like_count_rows(monsters):
     assert EstimatedCountPaginator(monsters.order_by("pk"), 50).count == 137
 
