@@ -169,9 +169,12 @@ def _extremes(queryset: QuerySet, field: str, percent: float | None = None) -> d
 
 
 # Above this many matching rows, chart aggregates come from a block sample of
-# about CHART_SAMPLE_ROWS of them (scaled up, and labelled as estimates).
-CHART_EXACT_ROWS = 2_000_000
+# about CHART_SAMPLE_ROWS of them (scaled up, and labelled as estimates), reading
+# at most CHART_READ_ROWS of the table: a filter that keeps a few per cent of ten
+# million rows is drawn from the tens of thousands of them in that many.
+CHART_EXACT_ROWS = 200_000
 CHART_SAMPLE_ROWS = 100_000
+CHART_READ_ROWS = 500_000
 
 
 def chart_sample_percent(queryset: QuerySet) -> float | None:
@@ -181,7 +184,8 @@ def chart_sample_percent(queryset: QuerySet) -> float | None:
     matching = count_rows(queryset)
     if not matching.is_estimate or matching.value <= CHART_EXACT_ROWS:
         return None
-    return 100.0 * CHART_SAMPLE_ROWS / matching.value
+    share = min(CHART_SAMPLE_ROWS / matching.value, CHART_READ_ROWS / max(table_rows(queryset), 1))
+    return 100.0 * min(share, 1.0)
 
 
 def _grouped(rows: QuerySet, columns: list[str], percent: float | None) -> pd.DataFrame:
@@ -265,15 +269,16 @@ def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> Box
     table = _scaled(_grouped(exact, [*groups, "count", "mean", "min", "max"], percent), percent)
     if percent is not None and not x_axis.keys:
         x_axis = Axis(x, sorted(table["x"].unique()))
-    method = "SYSTEM" if percent is not None else "BERNOULLI"
-    quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()), method=method)
+    quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()), percent=percent)
     table = table.merge(quartiles, on=list(groups), how="left")
     return BoxStats(x_axis, color_axis, table, sampled_from, sampled_percent=percent)
 
 
 def _quartiles(
-    queryset: QuerySet, groups: dict, y: str, *, rows: int, method: str = "BERNOULLI"
+    queryset: QuerySet, groups: dict, y: str, *, rows: int, percent: float | None = None
 ) -> tuple[pd.DataFrame, int | None]:
+    """Quartiles per group: over the block sample of `percent` (the chart's own), or over
+    every row up to EXACT_QUARTILE_ROWS and a uniform sample of that size beyond."""
     columns = [*groups, "q1", "median", "q3"]
     if connections[queryset.db].vendor != "postgresql":
         values = pd.DataFrame.from_records(
@@ -288,8 +293,11 @@ def _quartiles(
     # percentile_cont has no ORM aggregate: group the rows the ORM selects.
     inner = queryset.annotate(**groups, v=Cast(y, FloatField())).values(*groups, "v")
     sampled_from = None
-    if rows > EXACT_QUARTILE_ROWS:
-        sql, params = _sampled_sql(inner, 100.0 * EXACT_QUARTILE_ROWS / rows, method)
+    if percent is not None:
+        sql, params = _sampled_sql(inner, percent, "SYSTEM")
+        sampled_from = round(rows * percent / 100)
+    elif rows > EXACT_QUARTILE_ROWS:
+        sql, params = _sampled_sql(inner, 100.0 * EXACT_QUARTILE_ROWS / rows)
         sampled_from = EXACT_QUARTILE_ROWS
     else:
         sql, params = inner.query.sql_with_params()

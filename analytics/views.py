@@ -13,8 +13,6 @@ from monsters.models import Monster
 from .forms import ChartForm
 from .services import figure_for, statistics
 
-WORK_MEM = "64MB"  # grouped aggregates hash in memory rather than sort on disk
-
 
 def _rows_url(filters: dict) -> str:
     """/data with the same filters: the rows behind a chart."""
@@ -23,7 +21,7 @@ def _rows_url(filters: dict) -> str:
 
 
 def _chart(form: ChartForm) -> dict:
-    with time_limited_queries(work_mem=WORK_MEM):
+    with time_limited_queries():
         figure = figure_for(**form.chart(), filters=form.filters())
     return {"figure": figure, "rows_url": _rows_url(form.filters())}
 
@@ -62,7 +60,7 @@ def view_figure(request: HttpRequest) -> JsonResponse:
 @require_GET
 def statistics_page(request: HttpRequest) -> HttpResponse:
     try:
-        with time_limited_queries(work_mem=WORK_MEM):
+        with time_limited_queries():
             result = statistics()
     except QueryTimedOut:
         return render(request, "analytics/statistics.html", {"timed_out": True}, status=503)

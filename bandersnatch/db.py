@@ -41,14 +41,18 @@ class QueryTimedOut(Exception):
     """The database gave up on a query after DATA_QUERY_TIMEOUT_MS."""
 
 
+# The pages' work_mem: grouped aggregates hash in memory rather than sort on disk, and
+# the bitmap of a filter over millions of rows stays exact (at the default 4 MB it turns
+# lossy, and every row of every page it touches is checked again).
+PAGE_WORK_MEM = "64MB"
+
+
 @contextmanager
-def time_limited_queries(*, work_mem: str | None = None):
-    """Run the enclosed queries in one transaction under a statement_timeout.
+def time_limited_queries(*, work_mem: str | None = PAGE_WORK_MEM):
+    """Run the enclosed queries in one transaction under a statement_timeout, with `work_mem`.
 
     PostgreSQL only; elsewhere the block runs unchanged.  A query cut short
     raises QueryTimedOut, which pages turn into a message instead of hanging.
-    `work_mem` (e.g. "64MB") lets grouped aggregates hash in memory instead of
-    sorting on disk.
     """
     if connection.vendor != "postgresql":
         yield

@@ -11,5 +11,6 @@ class MonstersConfig(AppConfig):
         snapshots_register(
             "monsters.selectors.counts_by_rarity_refresh",
             "monsters.selectors.page_anchors_refresh",
+            "monsters.selectors.extremes_refresh",
             "monsters.similarity.similarity_scales_refresh",
         )

@@ -175,13 +175,15 @@ def keyset_window(
     before=None,
     unfiltered: QuerySet | None = None,
     share: float = 1.0,
+    extremes: tuple | None = None,
 ) -> Window:
     """Up to `size` rows in (field, id) order after the cursor `after`, or before `before`.
 
     `has_more` tells whether rows remain beyond the window in the walking
     direction.  `unfiltered`: the same table without the filters of
     `queryset`, and `share`: about which share of its rows match them (see
-    WALK_SHARE).
+    WALK_SHARE).  `extremes`: the lowest and highest `field` a matching row
+    can have, if known, where the short walk starts.
     """
     backwards = before is not None
     walk_descending = descending != backwards
@@ -191,8 +193,9 @@ def keyset_window(
         if unfiltered is not None:
             unfiltered = unfiltered.filter(after_row(field, walk_descending, *cursor))
     rows = _first_rows(
-        queryset, field=field, descending=walk_descending, count=size + 1, unfiltered=unfiltered, share=share
-    )
+        queryset, field=field, descending=walk_descending, count=size + 1, unfiltered=unfiltered, share=share,
+        extremes=extremes,
+    )  # fmt: skip
     window = rows[:size]
     return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
 
@@ -211,12 +214,15 @@ def _unindexed_ordering(field: str, descending: bool) -> list:
     return [key.desc() if descending else key.asc(), "-pk" if descending else "pk"]
 
 
-def _first_rows(queryset, *, field, descending, count, unfiltered, share) -> list:
+def _first_rows(queryset, *, field, descending, count, unfiltered, share, extremes=None) -> list:
     """The first `count` rows of `queryset` in (field, id) order, by the cheapest safe route."""
     ordering = _ordering(field, descending)
     if unfiltered is None or share >= WALK_SHARE or connections[queryset.db].vendor != "postgresql":
         return list(queryset.order_by(*ordering)[:count])
     if share > 0:  # 0: so few match that fetching them all is cheaper than any walk
+        if extremes is not None:  # no matching row lies before this: the walk starts there
+            start = Q(**{f"{field}__lte": extremes[1]} if descending else {f"{field}__gte": extremes[0]})
+            queryset, unfiltered = queryset.filter(start), unfiltered.filter(start)
         probe = min(PROBE_MAX_ROWS, math.ceil(PROBE_MARGIN * count / share))
         # The walk's end: the probe-th row of the table in this order, read off the index alone.
         # Bounded by it, the walk reads at most `probe` rows whichever index the planner takes.
@@ -244,6 +250,7 @@ def offset_window(
     share: float = 1.0,
     anchors: dict | None = None,
     unfiltered: QuerySet | None = None,
+    extremes: tuple | None = None,
 ) -> Window:
     """`size` rows from `offset` in (field, id) order, skipping over ids only.
 
@@ -258,7 +265,7 @@ def offset_window(
     if share < WALK_SHARE and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:
         rows = _first_rows(
             queryset, field=field, descending=descending, count=offset + size + 1, unfiltered=unfiltered,
-            share=share,
+            share=share, extremes=extremes,
         )  # fmt: skip
         return Window(rows=rows[offset : offset + size], has_more=len(rows) > offset + size)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Max, Min
 
 from bandersnatch.db import time_limited_queries
 from bandersnatch.snapshots import snapshot_compute, snapshot_read
@@ -71,7 +72,11 @@ def monster_table_page(
 
     with time_limited_queries():
         count = count_rows(queryset)
-        route = {"unfiltered": Monster.objects.all(), "share": matching_share(queryset, count)}
+        route = {
+            "unfiltered": Monster.objects.all(),
+            "share": matching_share(queryset, count),
+            "extremes": matching_extremes(field, filters),
+        }
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
             last_size = per_page if count.is_estimate else count.value % per_page or per_page
@@ -159,6 +164,73 @@ def _estimated_by_rarity() -> dict[str, int]:
         row = cursor.fetchone()
     share = dict(zip(*row, strict=True)) if row and row[0] else {}
     return {rarity: round(share.get(rarity, 0.0) * rows) for rarity in RARITIES}
+
+
+# Where a filter's rows lie in each sort order ---------------------------------------
+
+EXTREMES = "monsters:extremes-by-value"
+EXTREMES_BY = ("level", "type", "rarity")  # the filters by value
+# The sorts that go with level, type and rank (resources and dice grow with level and
+# rank; names come from each type's own list).
+EXTREMES_OF = ("name", "type", "level", "rarity", "damage", "health", "energy", "sanity")
+
+
+def matching_extremes(field: str, filters: dict) -> tuple | None:
+    """The lowest and highest `field` that a row passing `filters` can have, or None if unknown.
+
+    Taken from the extremes of each level, type and rarity at this data
+    version (a row of level 10 to 12 has at most the highest sanity of those
+    levels), so a walk of the sort's index can start where matching rows may
+    begin instead of passing every higher one.
+    """
+    if field not in EXTREMES_OF or not _values_passing(filters, levels={}):
+        return None  # not a sort that goes with them, or no filter by level, type or rarity
+    known = snapshot_read(EXTREMES, DataVersion.current())
+    if known is None:
+        return None
+    passing = _values_passing(filters, levels=known["level"])
+    low = high = None
+    for column, values in passing.items():
+        spans = [known[column][value][field] for value in values if value in known[column]]
+        if not spans:
+            return None  # no row has these values: nothing to bound
+        column_low, column_high = min(span[0] for span in spans), max(span[1] for span in spans)
+        low = column_low if low is None else max(low, column_low)
+        high = column_high if high is None else min(high, column_high)
+    to_python = Monster._meta.get_field(field).to_python
+    return to_python(low), to_python(high)
+
+
+def _values_passing(filters: dict, *, levels: dict) -> dict[str, list[str]]:
+    """The values of level, type and rarity that `filters` let through (keys as stored)."""
+    passing = {column: [filters[column]] for column in ("type", "rarity") if filters.get(column)}
+    low, high = filters.get("level_min"), filters.get("level_max")
+    if low is not None or high is not None:
+        passing["level"] = [
+            level
+            for level in levels
+            if (low is None or int(level) >= low) and (high is None or int(level) <= high)
+        ]
+    return passing
+
+
+def extremes_refresh() -> None:
+    snapshot_compute(EXTREMES, DataVersion.current, _extremes_by_value)
+
+
+def _extremes_by_value() -> dict:
+    """Per value of level, type and rarity: the lowest and highest of each field in EXTREMES_OF."""
+    aggregates = {}
+    for field in EXTREMES_OF:
+        aggregates |= {f"{field}__low": Min(field), f"{field}__high": Max(field)}
+    result = {}
+    for column in EXTREMES_BY:
+        rows = Monster.objects.values(column).annotate(**aggregates).order_by()
+        result[column] = {
+            str(row[column]): {field: [row[f"{field}__low"], row[f"{field}__high"]] for field in EXTREMES_OF}
+            for row in rows
+        }
+    return result
 
 
 # Anchors for jumps to deep pages ----------------------------------------------------

@@ -230,3 +230,21 @@ def test_a_large_table_is_sampled_by_pages(monkeypatch):
             sample = selectors.sample_rows(selectors.matching({}), size=500)
         assert any(f"TABLESAMPLE {method}" in q["sql"] for q in queries.captured_queries)
         assert 300 < len(sample.rows) <= 500
+
+
+@POSTGRES
+def test_a_sampled_chart_reads_a_bounded_share_of_the_table_and_its_quartiles_come_from_it(monkeypatch):
+    monsters_seed(count=20_000, seed=9)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)
+    monkeypatch.setattr(selectors, "CHART_EXACT_ROWS", 1_000)
+    monkeypatch.setattr(selectors, "CHART_SAMPLE_ROWS", 10_000)
+    monkeypatch.setattr(selectors, "CHART_READ_ROWS", 2_000)  # a tenth of the table
+    queryset = selectors.matching({"type": "Fey"})
+    assert selectors.chart_sample_percent(queryset) == pytest.approx(10.0, rel=0.05)
+    with CaptureQueriesContext(connection) as queries:
+        box = selectors.box_stats({"type": "Fey"}, y="energy", x="rarity")
+    quartiles = next(q["sql"] for q in queries.captured_queries if "percentile_cont" in q["sql"])
+    assert f"TABLESAMPLE SYSTEM ({box.sampled_percent:.6f})" in quartiles
+    assert box.sampled_from == pytest.approx(box.table["count"].sum() * box.sampled_percent / 100, rel=0.01)

@@ -15,7 +15,7 @@ from monsters.pagination import (
     keyset_window,
     offset_window,
 )
-from monsters.selectors import monster_table_page
+from monsters.selectors import extremes_refresh, matching_extremes, monster_table_page
 from monsters.services import monsters_seed
 
 pytestmark = pytest.mark.django_db
@@ -132,13 +132,13 @@ CORRELATED = [
 ]
 
 
-def walk_routed(queryset, field, descending, share, size=25):
+def walk_routed(queryset, field, descending, share, size=25, extremes=None):
     """Every row by next cursors, routed as for a filter keeping `share` of the rows."""
     seen, after = [], None
     while True:
         window = keyset_window(
             queryset, field=field, descending=descending, size=size, after=after,
-            unfiltered=Monster.objects.all(), share=share,
+            unfiltered=Monster.objects.all(), share=share, extremes=extremes,
         )  # fmt: skip
         seen += [m.pk for m in window.rows]
         if not window.has_more:
@@ -247,3 +247,41 @@ def test_a_page_that_holds_every_match_counts_them_exactly(monsters, monkeypatch
     page = monster_table_page(sort="health", page=1, per_page=200, level_max=2)
     assert page.count == pagination.Count(expected)
     assert len(page.monsters) == expected
+
+
+# Where a filter's rows lie in a sort order: the extremes of each level, type and rarity.
+
+
+@pytest.mark.parametrize(("filters", "field", "descending"), CORRELATED)
+def test_the_walk_from_a_filters_extremes_gives_the_rows_of_a_plain_sort(filters, field, descending):
+    monsters_seed(count=3_000, seed=9)
+    extremes_refresh()
+    queryset = Monster.objects.matching(**filters)
+    extremes = matching_extremes(field, filters)
+    assert extremes is not None
+    values = list(queryset.values_list(field, flat=True))
+    assert extremes[0] <= min(values) and max(values) <= extremes[1]
+    sign = "-" if descending else ""
+    expected = list(queryset.order_by(f"{sign}{field}", f"{sign}pk").values_list("pk", flat=True))
+    assert walk_routed(queryset, field, descending, 0.05, extremes=extremes) == expected
+    page = monster_table_page(sort=f"{sign}{field}", per_page=25, **filters)
+    assert [m.pk for m in page.monsters] == expected[:25]
+
+
+def test_the_extremes_of_one_value_are_its_rows_own():
+    monsters_seed(count=2_000, seed=4)
+    extremes_refresh()
+    level_five = Monster.objects.filter(level=5)
+    for field in ("health", "sanity", "damage"):
+        values = list(level_five.values_list(field, flat=True))
+        assert matching_extremes(field, {"level_min": 5, "level_max": 5}) == (min(values), max(values))
+    assert matching_extremes("created_at", {"level_min": 5}) is None  # times do not go with the level
+    assert matching_extremes("health", {"q": "lich"}) is None  # no filter by value
+
+
+def test_extremes_of_an_older_data_version_are_never_used():
+    monsters_seed(count=500, seed=4)
+    extremes_refresh()
+    assert matching_extremes("health", {"type": "Fey"}) is not None
+    monsters_seed(count=10, seed=5)  # an append: a new data version
+    assert matching_extremes("health", {"type": "Fey"}) is None
