@@ -162,6 +162,7 @@ class Window:
 WALK_SHARE = 0.8
 PROBE_MARGIN = 4  # the try walks this many times the rows a filter uncorrelated with the sort needs
 PROBE_MAX_ROWS = 20_000
+LONG_WALK_SHARE = 0.1  # of the matching rows: a walk of a row costs about ten of the fallback's sorted rows
 FIRST_PAGES_OFFSET = 1_000  # jumps up to this offset are routed like next links
 
 
@@ -217,27 +218,45 @@ def _unindexed_ordering(field: str, descending: bool) -> list:
 def _first_rows(queryset, *, field, descending, count, unfiltered, share, extremes=None) -> list:
     """The first `count` rows of `queryset` in (field, id) order, by the cheapest safe route."""
     ordering = _ordering(field, descending)
+    queryset = _from_extremes(queryset, field, descending, extremes)
     if unfiltered is None or share >= WALK_SHARE or connections[queryset.db].vendor != "postgresql":
         return list(queryset.order_by(*ordering)[:count])
     if share > 0:  # 0: so few match that fetching them all is cheaper than any walk
-        if extremes is not None:  # no matching row lies before this: the walk starts there
-            start = Q(**{f"{field}__lte": extremes[1]} if descending else {f"{field}__gte": extremes[0]})
-            queryset, unfiltered = queryset.filter(start), unfiltered.filter(start)
-        probe = min(PROBE_MAX_ROWS, math.ceil(PROBE_MARGIN * count / share))
-        # The walk's end: the probe-th row of the table in this order, read off the index alone.
-        # Bounded by it, the walk reads at most `probe` rows whichever index the planner takes.
-        end = list(unfiltered.order_by(*ordering).values_list(field, "pk")[probe - 1 : probe])
-        walked = (
-            queryset.filter(after_row(field, not descending, *end[0], inclusive=True)) if end else queryset
-        )
-        rows = list(walked.order_by(*ordering)[:count])
-        if len(rows) == count or not end:  # the first matches lie within the rows walked
-            return rows
+        unfiltered = _from_extremes(unfiltered, field, descending, extremes)
+        for probe in _probes(count, share, unfiltered):
+            # The walk's end: the probe-th row of the table in this order, read off the index alone.
+            # Bounded by it, the walk reads at most `probe` rows whichever index the planner takes.
+            end = list(unfiltered.order_by(*ordering).values_list(field, "pk")[probe - 1 : probe])
+            walked = queryset
+            if end:
+                walked = queryset.filter(after_row(field, not descending, *end[0], inclusive=True))
+            rows = list(walked.order_by(*ordering)[:count])
+            if len(rows) == count or not end:  # the first matches lie within the rows walked
+                return rows
     # Only ids go through the sort (narrow rows sort faster), then the rows are read by id.
     sorted_ids = queryset.order_by(*_unindexed_ordering(field, descending)).values_list("pk", flat=True)
     ids = list(sorted_ids[:count])
     found = queryset.model._default_manager.in_bulk(ids)
     return [found[pk] for pk in ids]
+
+
+def _from_extremes(queryset: QuerySet, field: str, descending: bool, extremes: tuple | None) -> QuerySet:
+    """`queryset` from where its rows can begin in this order (no matching row lies before it)."""
+    if extremes is None:
+        return queryset
+    return queryset.filter(**{f"{field}__lte": extremes[1]} if descending else {f"{field}__gte": extremes[0]})
+
+
+def _probes(count: int, share: float, unfiltered: QuerySet) -> list[int]:
+    """How many rows the walk tries before the matching rows are fetched and sorted.
+
+    A short try, as many rows as an uncorrelated filter needs (at most
+    PROBE_MAX_ROWS); then, for a filter that keeps many rows, a long one:
+    sorting them all costs about as much as walking a LONG_WALK_SHARE of them.
+    """
+    short = min(PROBE_MAX_ROWS, math.ceil(PROBE_MARGIN * count / share))
+    long = int(share * table_rows(unfiltered) * LONG_WALK_SHARE)
+    return [short, long] if long > 4 * short else [short]
 
 
 def offset_window(
@@ -269,7 +288,7 @@ def offset_window(
         )  # fmt: skip
         return Window(rows=rows[offset : offset + size], has_more=len(rows) > offset + size)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
-    skipped = queryset.order_by(*walk)
+    skipped = _from_extremes(queryset, field, descending, extremes).order_by(*walk)
     if anchors is not None:
         skipped, offset = _from_anchor(skipped, anchors, field=field, descending=descending, offset=offset)
     ids = list(skipped.values_list("pk", flat=True)[offset : offset + size + 1])

@@ -253,7 +253,8 @@ def test_a_page_that_holds_every_match_counts_them_exactly(monsters, monkeypatch
 
 
 @pytest.mark.parametrize(("filters", "field", "descending"), CORRELATED)
-def test_the_walk_from_a_filters_extremes_gives_the_rows_of_a_plain_sort(filters, field, descending):
+@pytest.mark.parametrize("share", [0.05, 0.9])
+def test_the_walk_from_a_filters_extremes_gives_the_rows_of_a_plain_sort(filters, field, descending, share):
     monsters_seed(count=3_000, seed=9)
     extremes_refresh()
     queryset = Monster.objects.matching(**filters)
@@ -263,7 +264,12 @@ def test_the_walk_from_a_filters_extremes_gives_the_rows_of_a_plain_sort(filters
     assert extremes[0] <= min(values) and max(values) <= extremes[1]
     sign = "-" if descending else ""
     expected = list(queryset.order_by(f"{sign}{field}", f"{sign}pk").values_list("pk", flat=True))
-    assert walk_routed(queryset, field, descending, 0.05, extremes=extremes) == expected
+    assert walk_routed(queryset, field, descending, share, extremes=extremes) == expected
+    offset = offset_window(
+        queryset, field=field, descending=descending, size=25, offset=50, share=share,
+        unfiltered=Monster.objects.all(), extremes=extremes,
+    )  # fmt: skip
+    assert [row.pk for row in offset.rows] == expected[50:75]
     page = monster_table_page(sort=f"{sign}{field}", per_page=25, **filters)
     assert [m.pk for m in page.monsters] == expected[:25]
 
@@ -285,3 +291,20 @@ def test_extremes_of_an_older_data_version_are_never_used():
     assert matching_extremes("health", {"type": "Fey"}) is not None
     monsters_seed(count=10, seed=5)  # an append: a new data version
     assert matching_extremes("health", {"type": "Fey"}) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the routes are PostgreSQL's")
+def test_a_filter_keeping_most_rows_gets_a_long_walk_before_any_sort(monkeypatch):
+    """Most levels sorted by energy: the lowest energies are the low levels', past the short try."""
+    monsters_seed(count=3_000, seed=9)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    queryset = Monster.objects.matching(level_min=3)
+    share = queryset.count() / 3_000
+    monkeypatch.setattr(pagination, "PROBE_MAX_ROWS", 20)  # the short try finds too few
+    monkeypatch.setattr(pagination, "LONG_WALK_SHARE", 1.0)  # as on a table of millions
+    assert pagination._probes(26, share, Monster.objects.all()) == [20, int(share * 3_000)]
+    expected = list(queryset.order_by("energy", "pk").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        assert walk_routed(queryset, "energy", False, share) == expected
+    assert not [q["sql"] for q in queries.captured_queries if "COALESCE" in q["sql"]]  # never sorted
