@@ -184,7 +184,7 @@ def keyset_window(
     direction.  `unfiltered`: the same table without the filters of
     `queryset`, and `share`: about which share of its rows match them (see
     WALK_SHARE).  `extremes`: the lowest and highest `field` a matching row
-    can have, if known, where the short walk starts.
+    can have, if known: every walk starts there.
     """
     backwards = before is not None
     walk_descending = descending != backwards
@@ -279,6 +279,7 @@ def offset_window(
     nearest one instead of the first row.  A filter that keeps less than
     WALK_SHARE of the rows is sorted after its rows are fetched instead, but
     for the first pages, which get the short walk first (as keyset_window).
+    `extremes`, as in keyset_window, bound where the walk starts.
     """
     ordering = _ordering(field, descending)
     if share < WALK_SHARE and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:

@@ -203,7 +203,8 @@ def matching_extremes(field: str, filters: dict) -> tuple | None:
 
 def _values_passing(filters: dict, *, levels: dict) -> dict[str, list[str]]:
     """The values of level, type and rarity that `filters` let through (keys as stored)."""
-    passing = {column: [filters[column]] for column in ("type", "rarity") if filters.get(column)}
+    by_equality = [column for column in EXTREMES_BY if column != "level"]
+    passing = {column: [filters[column]] for column in by_equality if filters.get(column)}
     low, high = filters.get("level_min"), filters.get("level_max")
     if low is not None or high is not None:
         passing["level"] = [
