@@ -3,15 +3,18 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from bandersnatch.db import QueryTimedOut, time_limited_queries
 from monsters.models import Monster
 
+from .filters import DEFAULT_PER_PAGE, table_form
 from .forms import ChartForm
+from .models import Dataset
 from .services import figure_for, statistics
+from .table import dataset_rows, dataset_table_page
 
 
 def _rows_url(filters: dict) -> str:
@@ -65,3 +68,53 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     except QueryTimedOut:
         return render(request, "analytics/statistics.html", {"timed_out": True}, status=503)
     return render(request, "analytics/statistics.html", {**vars(result), "computing": result.profile is None})
+
+
+# Datasets -------------------------------------------------------------------------
+
+
+def _visible_dataset(request: HttpRequest, slug: str) -> Dataset:
+    """The dataset if the visitor may see it; 404 otherwise (a private one is not admitted to exist)."""
+    return get_object_or_404(Dataset.objects.visible_to(request.user), slug=slug)
+
+
+@require_GET
+def datasets(request: HttpRequest) -> HttpResponse:
+    shown = Dataset.objects.visible_to(request.user).select_related("owner")
+    return render(request, "analytics/datasets.html", {"datasets": shown})
+
+
+@require_GET
+def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
+    dataset = _visible_dataset(request, slug)
+    columns = dataset.column_list
+    data = request.GET.copy()
+    data.setdefault("per_page", str(DEFAULT_PER_PAGE))
+    form = table_form(columns)(data)
+    context = {"dataset": dataset, "columns": columns, "form": form}
+    if not form.is_valid():
+        return render(request, "analytics/dataset_table.html", context, status=400)
+    options = {name: form.cleaned_data[name] for name in ("sort", "per_page", "page", "after", "before")}
+    try:
+        page = dataset_table_page(dataset, **options, filters=form.filters())
+    except ValueError as exc:  # a cursor that does not decode
+        form.add_error(None, str(exc))
+        return render(request, "analytics/dataset_table.html", context, status=400)
+    except QueryTimedOut:
+        return render(request, "analytics/dataset_table.html", {**context, "timed_out": True}, status=503)
+    context.update(page=page, sort=options["sort"], cells=[_cells(row, columns) for row in page.rows])
+    return render(request, "analytics/dataset_table.html", context)
+
+
+@require_GET
+def dataset_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    dataset = _visible_dataset(request, slug)
+    row = get_object_or_404(dataset_rows(dataset), pk=pk)
+    columns = dataset.column_list
+    fields = list(zip(columns, _cells(row, columns)[1:], strict=True))
+    return render(request, "analytics/dataset_row.html", {"dataset": dataset, "row": row, "fields": fields})
+
+
+def _cells(row, columns) -> list:
+    """A row's id and its values in column order."""
+    return [row.pk, *(getattr(row, column.name) for column in columns)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 KINDS = ("integer", "number", "boolean", "category", "text", "datetime")
@@ -94,3 +95,85 @@ def format_number(value: float) -> str:
 
 def columns_by_name(columns: tuple[Column, ...]) -> dict[str, Column]:
     return {column.name: column for column in columns}
+
+
+def column_to_dict(column: Column) -> dict:
+    """A column as JSON can hold it (times in ISO 8601), for a dataset's stored description."""
+    data = {"name": column.name, "label": column.label, "kind": column.kind, "nullable": column.nullable}
+    for bound in ("minimum", "maximum"):
+        value = getattr(column, bound)
+        if value is not None and not (column.kind == "datetime" and value in (EARLIEST, LATEST)):
+            data[bound] = value.isoformat() if isinstance(value, dt.datetime) else value
+    if column.choices:
+        data["choices"] = list(column.choices)
+    if column.max_length is not None:
+        data["max_length"] = column.max_length
+    if column.checked_by_table:
+        data["checked_by_table"] = True
+    return data
+
+
+def column_from_dict(data: dict) -> Column:
+    """The inverse of column_to_dict."""
+    options = dict(data)
+    if options.get("kind") == "datetime":
+        for bound in ("minimum", "maximum"):
+            if isinstance(options.get(bound), str):
+                options[bound] = dt.datetime.fromisoformat(options[bound])
+    options["choices"] = tuple(options.get("choices", ()))
+    return Column(**options)
+
+
+# Identifiers ------------------------------------------------------------------
+
+IDENTIFIER_MAX_LENGTH = 48  # PostgreSQL keeps 63 bytes; room for an index name around it
+ROW_ID = "id"  # every dataset table's own row id
+# Words that cannot name a column unquoted in PostgreSQL or SQLite (their reserved
+# keywords), and names a dataset table or Django already uses for something else.
+RESERVED_WORDS = frozenset(
+    """
+    abort action add all alter analyse analyze and any array as asc asymmetric authorization between
+    binary both case cast check collate collation column concurrently constraint create cross
+    current_catalog current_date current_role current_schema current_time current_timestamp
+    current_user default deferrable delete desc distinct do drop else end except exists false fetch
+    for foreign freeze from full glob grant group having ilike in index initially inner insert
+    intersect into is isnull join lateral leading left like limit localtime localtimestamp match
+    natural not notnull null offset on only or order outer overlaps pk placing primary references
+    regexp returning right select session_user similar some symmetric table tablesample then to
+    trailing true union unique update user using values variadic verbose when where window with
+    """.split()
+)
+
+
+def safe_identifiers(headers: list[str]) -> list[str]:
+    """A safe, distinct column name for each header, in order.
+
+    Lower-case ASCII letters, digits and underscores, starting with a letter,
+    at most IDENTIFIER_MAX_LENGTH characters: accents are taken off
+    ("Größe" -> "grosse"), anything else becomes "_", a reserved word or the
+    row id gets "_" after it, an empty header becomes "column_<position>", and
+    a repeated one "<name>_2", "<name>_3"...
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for position, header in enumerate(headers, start=1):
+        base = _identifier(header) or f"column_{position}"
+        if base in RESERVED_WORDS or base == ROW_ID:
+            base = f"{base}_"
+        name, copy = base, 1
+        while name in taken:
+            copy += 1
+            suffix = f"_{copy}"
+            name = base[: IDENTIFIER_MAX_LENGTH - len(suffix)] + suffix
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _identifier(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", str(text).replace("ß", "ss"))
+    ascii_text = folded.encode("ascii", "ignore").decode().lower()
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
+    if name and not name[0].isalpha():
+        name = f"c_{name}"
+    return name[:IDENTIFIER_MAX_LENGTH].rstrip("_")

@@ -132,6 +132,9 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # Largest CSV file the staff import page takes.  Uploads above Django's
 # FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stream to a temporary file first.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A dataset's file (as uploaded: a gzip counts compressed) and its widest table.
+DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=500 * 1024 * 1024)
+DATASET_MAX_COLUMNS = env.int("DATASET_MAX_COLUMNS", default=200)
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

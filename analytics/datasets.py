@@ -1,0 +1,255 @@
+"""Datasets from CSV files: checked, loaded all or nothing, indexed, registered.
+
+A load reads the file twice: the preview's pass decides the columns (kinds
+inferred, or as the user chose), the second streams the rows in chunks into
+a new table inside one transaction: PostgreSQL COPY, batched INSERTs on
+SQLite.  A bad cell anywhere rolls the whole transaction back, the table and
+the registry row with it.  After the rows: each column's nullability and a
+category's values as the data have them, then the indexes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from bandersnatch.columns import KINDS, Column, column_to_dict, safe_identifiers
+
+from .csvfiles import CATEGORY_MAX_VALUES, TEXT_MAX_LENGTH, CsvRejected, Preview, csv_chunks, csv_preview
+from .models import Dataset
+from .tables import indexes_build, row_model, table_create, table_drop
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BATCH_ROWS = 2_000
+RESERVED_SLUGS = frozenset({"new", "monsters"})  # /datasets/new is the upload page
+Progress = Callable[[int, int], None]  # (rows loaded, bytes of the file read)
+
+
+def dataset_preview(file) -> Preview:
+    """The preview of an upload, or CsvRejected; limits checked before any reading."""
+    _check_size(file)
+    preview = csv_preview(file)
+    if len(preview.columns) > settings.DATASET_MAX_COLUMNS:
+        raise CsvRejected(
+            f"The file has {len(preview.columns):,} columns; "
+            f"at most {settings.DATASET_MAX_COLUMNS} are allowed."
+        )
+    return preview
+
+
+def columns_chosen(preview: Preview, choices: list[dict] | None) -> list[Column | None]:
+    """The preview's columns as the user changed them: per column {"keep", "kind", "label"}.
+
+    Labels become the column names (made safe and distinct again); None
+    marks a column left out.  ValueError names a choice that cannot be.
+    """
+    if choices is None:
+        return list(preview.columns)
+    if len(choices) != len(preview.columns):
+        raise ValueError(f"Expected a choice for each of the {len(preview.columns)} columns.")
+    kept = [
+        (column, (choice.get("label") or "").strip() or column.label, choice.get("kind") or column.kind)
+        for column, choice in zip(preview.columns, choices, strict=True)
+        if choice.get("keep", True)
+    ]
+    if not kept:
+        raise ValueError("Keep at least one column.")
+    for column, _, kind in kept:
+        if kind not in KINDS:
+            raise ValueError(f"Unknown kind {kind!r} for {column.label!r}.")
+    names = safe_identifiers([label for _, label, _ in kept])
+    chosen = iter(
+        Column(name, label, kind, nullable=True, max_length=TEXT_MAX_LENGTH if kind == "text" else None)
+        for name, (_, label, kind) in zip(names, kept, strict=True)
+    )
+    return [next(chosen) if choice.get("keep", True) else None for choice in choices]
+
+
+def dataset_create(
+    *,
+    file,
+    name: str,
+    owner=None,
+    is_public: bool = False,
+    description: str = "",
+    choices: list[dict] | None = None,
+    empty_bad_cells: bool = False,
+    progress: Progress | None = None,
+) -> Dataset:
+    """A new dataset holding the rows of `file` (a binary file: CSV, maybe gzip), all or nothing.
+
+    CsvRejected for a file that cannot be loaded (nothing is written);
+    ValueError for a choice that cannot be.
+    """
+    started = time.perf_counter()
+    preview = dataset_preview(file)
+    columns = columns_chosen(preview, choices)
+    source_name = os.path.basename(getattr(file, "name", "") or "")
+    with transaction.atomic():
+        dataset = Dataset.objects.create(
+            name=name.strip() or source_name or "Dataset", slug=_free_slug(name or source_name),
+            owner=owner, is_public=is_public, description=description, source_name=source_name,
+            table=f"dataset_pending_{timezone.now():%Y%m%d%H%M%S%f}",
+        )  # fmt: skip
+        dataset.table = f"dataset_{dataset.pk}"
+        # Every column may be empty while loading; _as_loaded decides from the rows.
+        kept = tuple(replace(column, nullable=True) for column in columns if column is not None)
+        model = row_model(dataset.table, [column_to_dict(column) for column in kept])
+        table_create(model)
+        chunks = csv_chunks(file, preview.layout, columns, empty_bad_cells=empty_bad_cells, on_chunk=progress)
+        rows = _write(model, kept, chunks)
+        final = _as_loaded(model, kept)
+        indexes_build(row_model(dataset.table, [column_to_dict(c) for c in final]), final)
+        dataset.columns = [column_to_dict(column) for column in final]
+        dataset.row_count = rows
+        dataset.save()
+    logger.info(
+        "Loaded dataset %s: %d rows, %d columns in %.2f s",
+        dataset.slug,
+        rows,
+        len(final),
+        time.perf_counter() - started,
+    )
+    return dataset
+
+
+def _check_size(file) -> None:
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, io.SEEK_END)
+        size = file.tell()
+        file.seek(0)
+    if size > settings.DATASET_MAX_BYTES:
+        raise CsvRejected(
+            f"The file is {size / 1e6:,.1f} MB; "
+            f"at most {settings.DATASET_MAX_BYTES / 1e6:,.0f} MB are allowed."
+        )
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "dataset"
+    taken = set(Dataset.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | RESERVED_SLUGS
+    slug, copy = base, 1
+    while slug in taken:
+        copy += 1
+        slug = f"{base}-{copy}"
+    return slug
+
+
+# Writing ------------------------------------------------------------------------
+
+
+def _write(model, columns: tuple[Column, ...], chunks: Iterable[pd.DataFrame]) -> int:
+    write = _copy_chunk if connection.vendor == "postgresql" else _insert_chunk
+    rows = 0
+    for chunk in chunks:
+        write(model, columns, chunk)
+        rows += len(chunk)
+    return rows
+
+
+def _copy_chunk(model, columns: tuple[Column, ...], chunk: pd.DataFrame) -> None:
+    """COPY in CSV format: every text quoted, so only an unquoted empty field (a missing cell) is NULL."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column.name) for column in columns)
+    buffer = io.StringIO()
+    chunk.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="")
+    buffer.seek(0)
+    # QUOTE_NONNUMERIC writes a missing value as "" (quoted); FORCE_NULL reads that back as NULL.
+    # A text cell is never empty (a blank cell is missing), so no real value is lost.
+    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({names}))"
+    with connection.cursor() as cursor:
+        cursor.copy_expert(sql, buffer)
+
+
+def _insert_chunk(model, columns: tuple[Column, ...], chunk: pd.DataFrame) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column.name) for column in columns)
+    marks = ", ".join("%s" for _ in columns)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"
+    values = []
+    for column in columns:
+        series = chunk[column.name]
+        field = model._meta.get_field(column.name)
+        if column.kind == "datetime":
+            items = [None if pd.isna(v) else v.to_pydatetime() for v in series]
+        else:
+            items = [None if v is None or v is pd.NA or v != v else v for v in series.tolist()]
+        values.append([None if v is None else field.get_db_prep_save(v, connection) for v in items])
+    rows = list(zip(*values, strict=True))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), SQLITE_BATCH_ROWS):
+            cursor.executemany(sql, rows[start : start + SQLITE_BATCH_ROWS])
+
+
+def _as_loaded(model, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The columns as the loaded rows have them: nullable only where a cell is empty, a category's values.
+
+    On PostgreSQL the columns without an empty cell become NOT NULL, in one
+    ALTER TABLE (one scan of the table).
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    counts = ", ".join(f"count({quote(column.name)})" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), {counts} FROM {table}")
+        total, *present = cursor.fetchone()
+    final = []
+    for column, filled in zip(columns, present, strict=True):
+        choices: tuple[str, ...] = ()
+        if column.kind == "category":
+            present_values = model.objects.exclude(**{f"{column.name}__isnull": True}).order_by(column.name)
+            values = present_values.values_list(column.name, flat=True).distinct()[: CATEGORY_MAX_VALUES + 1]
+            choices = tuple(values) if len(values) <= CATEGORY_MAX_VALUES else ()
+        final.append(
+            Column(
+                column.name,
+                column.label,
+                column.kind,
+                nullable=filled < total,
+                choices=choices,
+                max_length=column.max_length,
+            )  # fmt: skip
+        )
+    required = [column.name for column in final if not column.nullable]
+    if required and total and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {quote(n)} SET NOT NULL" for n in required)
+            )
+    return tuple(final)
+
+
+def dataset_builtin_register(
+    *, slug: str, name: str, table: str, columns: tuple[Column, ...], description: str
+) -> None:
+    """Record (or bring up to date) a dataset an app ships with, public, with no owner."""
+    Dataset.objects.update_or_create(
+        slug=slug,
+        defaults={
+            "name": name, "table": table, "description": description, "is_builtin": True, "is_public": True,
+            "owner": None, "columns": [column_to_dict(column) for column in columns],
+        },
+    )  # fmt: skip
+
+
+def dataset_delete(dataset: Dataset) -> None:
+    """Drop the dataset's table and forget it, together; the built-in dataset stays."""
+    if dataset.is_builtin:
+        raise ValueError(f"{dataset.name} is built in and cannot be deleted.")
+    with transaction.atomic():
+        table_drop(dataset.table)
+        dataset.delete()
+    logger.info("Deleted dataset %s (table %s)", dataset.slug, dataset.table)

@@ -1,0 +1,143 @@
+"""A dataset table's GET parameters, built from its column description.
+
+Per column, by kind: `<column>` equals (categories, booleans),
+`<column>_min` / `<column>_max` (numbers and times), `<column>_contains`
+(text), `<column>_empty` yes/no (nullable columns); then `sort`
+(`column` or `-column`), `page` (a number or "last"), `per_page`, and the
+`after` / `before` cursors of next and previous links.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from bandersnatch.columns import ROW_ID, Column
+
+PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
+DEFAULT_PER_PAGE = 50
+CONTAINS_MAX_LENGTH = 100
+YES_NO = [("", "Either"), ("yes", "Yes"), ("no", "No")]
+
+
+def filter_names(column: Column) -> list[str]:
+    """The GET parameters filtering `column`."""
+    names = []
+    if column.kind in ("category", "boolean"):
+        names.append(column.name)
+    elif column.kind in ("integer", "number", "datetime"):
+        names += [f"{column.name}_min", f"{column.name}_max"]
+    else:
+        names.append(f"{column.name}_contains")
+    if column.nullable:
+        names.append(f"{column.name}_empty")
+    return names
+
+
+def _fields(column: Column) -> dict[str, forms.Field]:
+    label = column.label or column.name
+    fields: dict[str, forms.Field] = {}
+    if column.kind == "category":
+        if column.choices:
+            choices = [("", f"Any {label.lower()}"), *((value, value) for value in column.choices)]
+            fields[column.name] = forms.ChoiceField(choices=choices, required=False, label=label)
+        else:
+            fields[column.name] = forms.CharField(required=False, label=label, max_length=CONTAINS_MAX_LENGTH)
+    elif column.kind == "boolean":
+        fields[column.name] = forms.ChoiceField(choices=YES_NO, required=False, label=label)
+    elif column.kind in ("integer", "number", "datetime"):
+        field_class = {"integer": forms.IntegerField, "number": forms.FloatField}.get(
+            column.kind, forms.DateTimeField
+        )
+        fields[f"{column.name}_min"] = field_class(required=False, label=f"{label} from")
+        fields[f"{column.name}_max"] = field_class(required=False, label="to")
+    else:
+        fields[f"{column.name}_contains"] = forms.CharField(
+            required=False, max_length=CONTAINS_MAX_LENGTH, label=f"{label} contains"
+        )
+    if column.nullable:
+        fields[f"{column.name}_empty"] = forms.ChoiceField(
+            choices=YES_NO, required=False, label=f"{label} empty"
+        )
+    return fields
+
+
+class TableForm(forms.Form):
+    """The table page's parameters; the subclass per description adds the filters and sort choices."""
+
+    columns: tuple[Column, ...] = ()
+    per_page = forms.TypedChoiceField(
+        label="Rows per page", choices=[(n, n) for n in PER_PAGE_CHOICES], coerce=int, required=False,
+        empty_value=DEFAULT_PER_PAGE,
+    )  # fmt: skip
+    page = forms.CharField(required=False, max_length=12)
+    after = forms.CharField(required=False, max_length=300)
+    before = forms.CharField(required=False, max_length=300)
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or ROW_ID
+
+    def clean_page(self) -> int | str:
+        page = self.cleaned_data["page"].strip() or "1"
+        if page == "last":
+            return page
+        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
+            raise forms.ValidationError('Enter a page number from 1, or "last".')
+        return int(page)
+
+    def clean(self):
+        cleaned = super().clean()
+        for column in self.columns:
+            low, high = cleaned.get(f"{column.name}_min"), cleaned.get(f"{column.name}_max")
+            if low is not None and high is not None and low > high:
+                self.add_error(f"{column.name}_max", "Must not be below the lower bound.")
+        if cleaned.get("after") and cleaned.get("before"):
+            self.add_error("before", "Give either after or before, not both.")
+        return cleaned
+
+    def filters(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for column in self.columns
+            for name in filter_names(column)
+            if self.cleaned_data.get(name) not in (None, "")
+        }
+
+
+def table_form(columns: tuple[Column, ...]) -> type[TableForm]:
+    """The form class of a table with these columns (one per description)."""
+    return _table_form(columns)
+
+
+@lru_cache(maxsize=256)
+def _table_form(columns: tuple[Column, ...]) -> type[TableForm]:
+    sorts = [ROW_ID, *(column.name for column in columns)]
+    attributes = {name: field for column in columns for name, field in _fields(column).items()}
+    attributes["sort"] = forms.ChoiceField(
+        choices=[(f"{sign}{name}", f"{sign}{name}") for name in sorts for sign in ("", "-")], required=False
+    )
+    attributes["columns"] = columns
+    return type("DatasetTableForm", (TableForm,), attributes)
+
+
+def rows_matching(queryset: QuerySet, columns: tuple[Column, ...], filters: dict) -> QuerySet:
+    """`queryset` with the filters (as TableForm.filters gives them) applied."""
+    by_name = {column.name: column for column in columns}
+    conditions = Q()
+    for key, value in filters.items():
+        if key in by_name:
+            column = by_name[key]
+            conditions &= Q(**{key: value == "yes" if column.kind == "boolean" else value})
+            continue
+        name, _, end = key.rpartition("_")
+        if end == "min":
+            conditions &= Q(**{f"{name}__gte": value})
+        elif end == "max":
+            conditions &= Q(**{f"{name}__lte": value})
+        elif end == "contains":
+            conditions &= Q(**{f"{name}__icontains": value})
+        elif end == "empty":
+            conditions &= Q(**{f"{name}__isnull": value == "yes"})
+    return queryset.filter(conditions)

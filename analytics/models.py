@@ -1,0 +1,64 @@
+"""The registry of datasets: one row per table a user can explore.
+
+Each dataset's rows live in a real table of their own (analytics.tables),
+whose columns its `columns` field describes (bandersnatch.columns).  The
+monsters are the built-in dataset, backed by the monster table.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from bandersnatch.columns import Column, column_from_dict
+
+
+class DatasetQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DatasetQuerySet:
+        """The datasets `user` may see: public ones, their own, every one for staff."""
+        if getattr(user, "is_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(Q(is_public=True) | Q(owner=user))
+        return self.filter(is_public=True)
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="datasets"
+    )
+    is_public = models.BooleanField(default=False, help_text="Seen by everyone, read-only.")
+    is_builtin = models.BooleanField(default=False, editable=False)
+    description = models.TextField(blank=True)
+    source_name = models.CharField(max_length=255, blank=True, help_text="The file it was loaded from.")
+    table = models.CharField(max_length=63, unique=True, editable=False)
+    columns = models.JSONField(default=list, editable=False, help_text="The column description.")
+    row_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = DatasetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_builtin", "name", "pk"]  # the monsters first
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:dataset", args=[self.slug])
+
+    @property
+    def column_list(self) -> tuple[Column, ...]:
+        return tuple(column_from_dict(data) for data in self.columns)
+
+    def editable_by(self, user) -> bool:
+        """Only the owner and staff load into, replace or delete a dataset (never the built-in one)."""
+        if self.is_builtin:
+            return False
+        return bool(getattr(user, "is_staff", False) or (self.owner_id and self.owner_id == user.pk))
