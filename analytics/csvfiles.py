@@ -60,6 +60,13 @@ class CsvRejected(Exception):
         self.problems = list(problems or [])
         self.total = max(total, len(self.problems))
 
+    def one_line(self, shown: int = 10) -> str:
+        """The message and the first `shown` problems, on one line (commands, job errors)."""
+        cells = [f"row {row}, {label}: {value!r}: {why}" for row, label, value, why in self.problems[:shown]]
+        more = self.total - len(cells)
+        parts = [self.message, "; ".join(cells), f"and {more:,} more" if more > 0 else ""]
+        return " ".join(part for part in parts if part)
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
+from bandersnatch.columns import KINDS as COLUMN_KINDS
+from bandersnatch.columns import Column
 from monsters.forms import MonsterFilterForm
 
 from .fields import CHART_FIELDS, COLOR_FIELDS, KINDS, NUMERIC, label
@@ -69,3 +73,57 @@ class ChartForm(MonsterFilterForm):
             "color": self.cleaned_data["color"] or None,
             "kind": self.cleaned_data["kind"],
         }
+
+
+class DatasetUploadForm(forms.Form):
+    """A CSV file to explore, and what to call it."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with commas, semicolons or tabs between cells; a .gz of one is fine too.",
+        widget=forms.FileInput(attrs={"accept": ".csv,.tsv,.txt,.gz,text/csv"}),
+    )
+    name = forms.CharField(max_length=100, required=False, help_text="The file's name when left empty.")
+    description = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    is_public = forms.BooleanField(required=False, label="Public: everyone may see it (read-only)")
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > settings.DATASET_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(file.size)}, more than the limit of "
+                f"{filesizeformat(settings.DATASET_MAX_BYTES)}."
+            )
+        return file
+
+
+def preview_form(columns: tuple[Column, ...]) -> type[forms.Form]:
+    """The preview's choices: per column a label, a kind and whether to keep it (label_0, kind_0...)."""
+    attributes: dict[str, forms.Field] = {}
+    for position, column in enumerate(columns):
+        attributes[f"keep_{position}"] = forms.BooleanField(required=False, initial=True, label="Keep")
+        attributes[f"label_{position}"] = forms.CharField(
+            max_length=100, required=False, initial=column.label, label="Name"
+        )
+        attributes[f"kind_{position}"] = forms.ChoiceField(
+            choices=[(kind, kind) for kind in COLUMN_KINDS], initial=column.kind, label="Kind"
+        )
+    attributes["empty_bad_cells"] = forms.BooleanField(
+        required=False,
+        label="Make cells that do not fit their column's kind empty (instead of refusing the file)",
+    )
+
+    def choices(self) -> list[dict]:
+        return [
+            {key: self.cleaned_data[f"{key}_{position}"] for key in ("keep", "label", "kind")}
+            for position in range(len(columns))
+        ]
+
+    def rows(self) -> list[list[forms.BoundField]]:
+        return [
+            [self[f"{key}_{position}"] for key in ("keep", "label", "kind")]
+            for position in range(len(columns))
+        ]
+
+    attributes.update(choices=choices, rows=rows)
+    return type("DatasetPreviewForm", (forms.Form,), attributes)

@@ -1,17 +1,29 @@
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bandersnatch.db import QueryTimedOut, time_limited_queries
+from bandersnatch.jobs import job_follow, job_start
+from bandersnatch.models import Job
 from monsters.models import Monster
 
-from .filters import DEFAULT_PER_PAGE, table_form
-from .forms import ChartForm
+from . import tasks
+from .csvfiles import CsvRejected
+from .datasets import dataset_delete, dataset_preview
+from .export import csv_lines, csv_rows
+from .filters import DEFAULT_PER_PAGE, rows_matching, table_form
+from .forms import ChartForm, DatasetUploadForm, preview_form
 from .models import Dataset
 from .services import figure_for, statistics
 from .table import dataset_rows, dataset_table_page
@@ -91,7 +103,12 @@ def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
     data = request.GET.copy()
     data.setdefault("per_page", str(DEFAULT_PER_PAGE))
     form = table_form(columns)(data)
-    context = {"dataset": dataset, "columns": columns, "form": form}
+    context = {
+        "dataset": dataset,
+        "columns": columns,
+        "form": form,
+        "editable": dataset.editable_by(request.user),
+    }
     if not form.is_valid():
         return render(request, "analytics/dataset_table.html", context, status=400)
     options = {name: form.cleaned_data[name] for name in ("sort", "per_page", "page", "after", "before")}
@@ -102,7 +119,9 @@ def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "analytics/dataset_table.html", context, status=400)
     except QueryTimedOut:
         return render(request, "analytics/dataset_table.html", {**context, "timed_out": True}, status=503)
-    context.update(page=page, sort=options["sort"], cells=[_cells(row, columns) for row in page.rows])
+    numeric = [column.kind in NUMERIC_KINDS for column in columns]
+    rows = [(row.pk, list(zip(_cells(row, columns)[1:], numeric, strict=True))) for row in page.rows]
+    context.update(page=page, sort=options["sort"], rows=rows)
     return render(request, "analytics/dataset_table.html", context)
 
 
@@ -115,6 +134,96 @@ def dataset_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "analytics/dataset_row.html", {"dataset": dataset, "row": row, "fields": fields})
 
 
+NUMERIC_KINDS = ("integer", "number")
+
+
 def _cells(row, columns) -> list:
     """A row's id and its values in column order."""
     return [row.pk, *(getattr(row, column.name) for column in columns)]
+
+
+UPLOADS = "analytics.uploads"  # session key: the files waiting between their preview and their load
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_new(request: HttpRequest) -> HttpResponse:
+    """Choose a file; on POST it is stored and previewed: the first rows and each column's kind."""
+    form = DatasetUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "max_bytes": settings.DATASET_MAX_BYTES}
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "analytics/dataset_new.html", context, status=400 if form.errors else 200)
+    upload = form.cleaned_data["file"]
+    try:
+        dataset_preview(upload)  # refuse what cannot be read before storing it
+    except CsvRejected as exc:
+        form.add_error("file", exc.message)
+        return render(request, "analytics/dataset_new.html", context, status=400)
+    token = uuid.uuid4().hex
+    stored = default_storage.save(f"uploads/{token}", upload)
+    request.session[UPLOADS] = {
+        **request.session.get(UPLOADS, {}),
+        token: {
+            "path": stored, "file_name": upload.name, "name": form.cleaned_data["name"] or upload.name,
+            "description": form.cleaned_data["description"], "is_public": form.cleaned_data["is_public"],
+        },
+    }  # fmt: skip
+    return redirect("analytics:dataset-preview", token=token)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_preview_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The preview: change a column's kind or name, leave one out, then load (a background job)."""
+    upload = request.session.get(UPLOADS, {}).get(token)
+    if upload is None or not default_storage.exists(upload["path"]):
+        raise Http404("No such upload: choose the file again.")
+    with default_storage.open(upload["path"], "rb") as file:
+        preview = dataset_preview(file)
+    form = preview_form(preview.columns)(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        context = {"form": form, "preview": preview, "upload": upload}
+        return render(request, "analytics/dataset_preview.html", context, status=400 if form.errors else 200)
+    job = job_start(
+        tasks.dataset_load, kind=Job.Kind.DATASET, summary=f"Load {upload['file_name']} as {upload['name']}",
+        actor=request.user, upload=upload["path"], owner_id=request.user.pk, name=upload["name"],
+        description=upload["description"], is_public=upload["is_public"], choices=form.choices(),
+        empty_bad_cells=form.cleaned_data["empty_bad_cells"],
+    )  # fmt: skip
+    request.session[UPLOADS] = {key: value for key, value in request.session[UPLOADS].items() if key != token}
+    job_follow(request, job)
+    return redirect(job)
+
+
+@login_required
+@require_GET
+def dataset_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The filtered, sorted table as CSV, streamed; formula-like text is spreadsheet-safe (export.py)."""
+    dataset = _visible_dataset(request, slug)
+    columns = dataset.column_list
+    form = table_form(columns)(request.GET)
+    if not form.is_valid():
+        return HttpResponse(f"Bad filters: {form.errors.as_text()}", status=400, content_type="text/plain")
+    queryset = rows_matching(dataset_rows(dataset), columns, form.filters()).order_by(
+        form.cleaned_data["sort"], "pk"
+    )
+    names = tuple(column.name for column in columns)
+    texts = tuple(column.name for column in columns if column.kind in ("text", "category"))
+    lines = csv_lines(csv_rows(queryset, ("id", *names), texts))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{dataset.slug}.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_delete_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Delete a dataset and its table, after a confirmation: its owner and staff only."""
+    dataset = _visible_dataset(request, slug)
+    if not dataset.editable_by(request.user):
+        raise PermissionDenied("Only the dataset's owner and staff delete it.")
+    if request.method == "POST":
+        dataset_delete(dataset)
+        messages.success(request, f"Deleted {dataset.name} ({dataset.row_count:,} rows).")
+        return redirect("analytics:datasets")
+    return render(request, "analytics/dataset_delete.html", {"dataset": dataset})

@@ -16,15 +16,18 @@ job_queue_health() stalled, which /api/health and /ops/ report.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -33,6 +36,8 @@ from django_tasks_db.models import DBTaskResult
 
 from .models import Job, WorkerHeartbeat
 
+logger = logging.getLogger(__name__)
+
 FOLLOWED = "bandersnatch.followed_jobs"  # session key: jobs to tell the user about
 WORKER_LOST = "bandersnatch.jobs.WorkerLost"
 WORKER_LOST_MESSAGE = (
@@ -40,6 +45,7 @@ WORKER_LOST_MESSAGE = (
     "Its changes were rolled back: the data and the models are as they were."
 )
 HEARTBEAT_SECONDS = 5  # how often a running worker checks in
+PROGRESS_SECONDS = 0.5  # how often a job's progress is written at most
 FORGET_WORKERS_AFTER = dt.timedelta(days=1)  # killed workers never check out
 STATUS_NAMES = {
     TaskResultStatus.READY: "queued",
@@ -134,6 +140,40 @@ def job_running(context: TaskContext) -> Iterator[None]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+class JobProgress:
+    """Reports how far a job is, at most every PROGRESS_SECONDS, for its page to show.
+
+    A job does its writes in one transaction, which other connections cannot
+    see into; the progress is written from a thread of its own, on its own
+    connection, and commits at once.  PostgreSQL only: SQLite lets one
+    connection write at a time, and the job's transaction holds that lock.
+    """
+
+    def __init__(self, job_id, *, unit: str, total: int | None = None):
+        self.job_id = uuid.UUID(str(job_id))
+        self.unit = unit
+        self.total = total
+        self.reported_at = 0.0
+
+    def __call__(self, done: int, note: str = "") -> None:
+        now = time.monotonic()
+        if connection.vendor != "postgresql" or now - self.reported_at < PROGRESS_SECONDS:
+            return
+        self.reported_at = now
+        progress = {"done": done, "total": self.total, "unit": self.unit, "note": note}
+        writer = threading.Thread(target=self._write, args=(progress,), name="job-progress")
+        writer.start()
+        writer.join()
+
+    def _write(self, progress: dict) -> None:
+        try:
+            Job.objects.filter(pk=self.job_id).update(progress=progress)
+        except Exception:  # progress is a courtesy: never fail the job for it
+            logger.warning("Could not record the progress of job %s", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
 
 
 def job_state(job: Job) -> JobState:

@@ -46,6 +46,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         RESEED = "reseed", "Reset and reseed"
         TRAIN = "train", "Train a model"
+        DATASET = "dataset", "Load a dataset"
 
     id = models.UUIDField(primary_key=True)
     kind = models.CharField(max_length=16, choices=Kind)
@@ -54,6 +55,8 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     runner_host = models.CharField(max_length=255, blank=True)
     runner_pid = models.PositiveIntegerField(null=True, blank=True)
+    # How far the job is, as it reports it (jobs.job_progress): {"done", "total", "unit", "note"}.
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -135,6 +135,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # A dataset's file (as uploaded: a gzip counts compressed) and its widest table.
 DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=500 * 1024 * 1024)
 DATASET_MAX_COLUMNS = env.int("DATASET_MAX_COLUMNS", default=200)
+# Uploaded files wait here between their preview and their load (a job, maybe on
+# another machine: share this directory, or set STORAGES to a shared store).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -34,20 +35,29 @@ def ops(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+def _job_for(request: HttpRequest, pk: uuid.UUID) -> Job:
+    """The job if the visitor may follow it (staff, or whoever started it); 404 otherwise."""
+    jobs = Job.objects.select_related("created_by")
+    if not request.user.is_staff:
+        jobs = jobs.filter(created_by__isnull=False, created_by=request.user.pk)
+    return get_object_or_404(jobs, pk=pk)
+
+
+@login_required
 @require_GET
 def job_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    state = job_state(get_object_or_404(Job.objects.select_related("created_by"), pk=pk))
+    state = job_state(_job_for(request, pk))
     queue = job_queue_health() if state.status == "queued" else None
     return render(request, "ops/job.html", {"state": state, "queue": queue})
 
 
-@staff_required
+@login_required
 @require_GET
 def job_status(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
-    """The job's status for the page's polling script."""
-    state = job_state(get_object_or_404(Job, pk=pk))
-    return JsonResponse({"status": state.status, "finished": state.finished, "error": state.error})
+    """The job's status and progress for the page's polling script."""
+    state = job_state(_job_for(request, pk))
+    body = {"status": state.status, "finished": state.finished, "error": state.error}
+    return JsonResponse({**body, "progress": state.job.progress})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 The columns are the export's (/data/export.csv), so an export imports back
 unchanged: the apostrophe the export puts in front of text a spreadsheet
-would run as a formula (services.spreadsheet_safe) comes off again.  The
+would run as a formula (analytics.export.spreadsheet_safe) comes off again.  The
 rule, exactly: a text cell (name, type, rarity, damage) that starts with an
 apostrophe followed by FORMULA_LIKE text (apostrophes, then =, +, -, @, a
 tab or a carriage return) loses that first apostrophe; every other cell is
@@ -23,6 +23,7 @@ import pandas as pd
 from django.db import DataError, IntegrityError
 from django.utils import timezone
 
+from analytics.export import FORMULA_LIKE
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import CONTROL_CHARACTERS
 from bandersnatch.models import AuditEntry
@@ -30,7 +31,7 @@ from bandersnatch.models import AuditEntry
 from .columns import COLUMN
 from .generator import DAMAGE_SUFFIXES, DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
 from .loading import LoadBusy, LoadConflict, monsters_load
-from .services import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, FORMULA_LIKE, data_version_bump
+from .services import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, data_version_bump
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,8 +13,8 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from analytics.export import csv_rows
 from bandersnatch.audit import audit_record
-from bandersnatch.db import streaming_reads
 from bandersnatch.models import AuditEntry
 from bandersnatch.snapshots import snapshots_refresh_after_commit
 
@@ -31,12 +30,6 @@ EXPORT_COLUMNS = (*COLUMNS, "created_at")
 EXPORT_TEXT_COLUMNS = tuple(
     column for column in EXPORT_COLUMNS if Monster._meta.get_field(column).get_internal_type() == "CharField"
 )
-# A spreadsheet runs a cell that starts with one of these as a formula
-# (OWASP's "CSV injection"): =, +, -, @, a tab, a carriage return.
-FORMULA_CHARACTERS = "=+-@\t\r"
-# Text the export writes with an apostrophe in front: see spreadsheet_safe().
-FORMULA_LIKE = re.compile(f"'*[{re.escape(FORMULA_CHARACTERS)}]")
-_MAY_BE_FORMULA_LIKE = frozenset("'" + FORMULA_CHARACTERS)  # a cheap first test of a cell
 
 
 def data_version_bump() -> None:
@@ -97,37 +90,8 @@ def monsters_seed(
 
 
 def monsters_export_rows(queryset: QuerySet) -> Iterator[tuple]:
-    """The CSV header, then one tuple per monster, read in chunks as they are consumed.
-
-    However many monsters there are, neither Python nor PostgreSQL keeps a copy
-    of the result: a server-side cursor, in a transaction that lasts as long as
-    the download (see bandersnatch.db.streaming_reads).  Text cells go through
-    spreadsheet_safe(), so no name runs as a formula when the file is opened in
-    a spreadsheet; numbers and times never change.
-    """
-    yield EXPORT_COLUMNS
-    text_positions = [EXPORT_COLUMNS.index(column) for column in EXPORT_TEXT_COLUMNS]
-    with streaming_reads():
-        for row in queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5_000):
-            for position in text_positions:
-                if row[position][:1] in _MAY_BE_FORMULA_LIKE:
-                    row = tuple(
-                        spreadsheet_safe(value) if index in text_positions else value
-                        for index, value in enumerate(row)
-                    )
-                    break
-            yield row
-
-
-def spreadsheet_safe(text: str) -> str:
-    """`text` as the export writes it: with an apostrophe in front when it is FORMULA_LIKE.
-
-    A spreadsheet takes "'=SUM(1)" as text instead of running it.  Text that
-    already starts with apostrophes and then a formula character gets one
-    more, so the import can take exactly one apostrophe off every
-    FORMULA_LIKE cell (importing.py) and each name comes back as it was.
-    """
-    return "'" + text if FORMULA_LIKE.match(text) else text
+    """The CSV header, then one tuple per monster, streamed, text made spreadsheet-safe (analytics.export)."""
+    return csv_rows(queryset, EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS)
 
 
 def monsters_frame(columns=(*COLUMNS,), queryset: QuerySet | None = None) -> pd.DataFrame:

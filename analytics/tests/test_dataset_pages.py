@@ -52,7 +52,7 @@ def client_for(user=None) -> Client:
 def first_column(response) -> list[str]:
     """The first data column of the table (after the id), as shown."""
     body = response.content.decode()
-    rows = re.findall(r"<tr>\s*<td class=\"col-id\">.*?</td>\s*<td>(.*?)</td>", body, re.S)
+    rows = re.findall(r"<tr>\s*<td class=\"col-id\">.*?</td>\s*<td[^>]*>(.*?)</td>", body, re.S)
     return [row.strip() for row in rows]
 
 
@@ -157,3 +157,138 @@ def test_the_built_in_monsters_through_the_same_pages(seeded_monsters):
     )
     assert response.status_code == 200
     assert "matching rows" in response.content.decode()
+
+
+# Upload -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def run_worker() -> None:
+    from bandersnatch.tests.test_jobs import run_worker as run
+
+    run()
+
+
+def csv_upload(text: str, name: str = "cities.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_upload_preview_change_a_kind_and_load_as_a_job(media, people):
+    from analytics.models import Dataset
+
+    client = client_for(people["owner"])
+    response = client.post(reverse("analytics:dataset-new"), {"file": csv_upload(CSV), "name": "My cities"})
+    assert response.status_code == 302
+    preview_url = response["Location"]
+    page = client.get(preview_url).content.decode()
+    assert "Lisbon" in page and 'value="integer" selected' in page  # Population
+    choices = {"keep_0": "on", "kind_0": "text", "label_0": "Town", "kind_1": "number", "label_1": "People",
+               "keep_2": "on", "kind_2": "boolean", "kind_3": "datetime", "kind_4": "category",
+               "keep_5": "on", "kind_5": "text", "empty_bad_cells": "on"}  # fmt: skip
+    response = client.post(preview_url, choices)
+    assert response.status_code == 302 and "/ops/jobs/" in response["Location"]
+    assert len(list(media.glob("uploads/*"))) == 1  # waiting for the worker
+    run_worker()
+    job_page = client.get(response["Location"]).content.decode()
+    assert "succeeded" in job_page and "Loaded 5 rows and 3 columns as My cities." in job_page
+    dataset = Dataset.objects.get(name="My cities")
+    assert dataset.owner == people["owner"] and not dataset.is_public
+    # Population, Founded and Region were left out (no "keep"); City renamed and made text.
+    assert [(c["name"], c["label"], c["kind"]) for c in dataset.columns] == [
+        ("town", "Town", "text"), ("coastal", "Coastal", "boolean"), ("note", "Note", "text"),
+    ]  # fmt: skip
+    assert list(media.glob("uploads/*")) == []  # the stored file is gone once loaded
+
+
+def test_a_refused_load_fails_its_job_naming_the_cells(media, people):
+    client = client_for(people["owner"])
+    text = "n\n" + "1\n" * 10_005 + "lots\n"
+    response = client.post(reverse("analytics:dataset-new"), {"file": csv_upload(text, "n.csv")})
+    response = client.post(response["Location"], {"keep_0": "on", "kind_0": "integer"})
+    run_worker()
+    page = client.get(response["Location"]).content.decode()
+    assert "failed" in page and "row 10007, n: &#x27;lots&#x27;: Not a whole number." in page
+    assert list(media.glob("uploads/*")) == []
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "The submitted file is empty."),
+        (b"a,b\n", "The file has a header but no rows."),
+        (b"a,b\n1,2\n3,4,5\n", "Row 3 has 3 cells, the header 2."),
+        (b"\xff\xfe\x00a\x00", "This is not a CSV file: it holds binary data."),
+    ],
+)
+def test_files_that_cannot_be_read_are_refused_on_the_page(media, people, data, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(people["owner"])
+    response = client.post(reverse("analytics:dataset-new"), {"file": SimpleUploadedFile("x.csv", data)})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert list(media.glob("uploads/*")) == []
+
+
+def test_uploads_need_a_sign_in_and_previews_are_their_uploaders(media, people):
+    url = reverse("analytics:dataset-new")
+    assert client_for().get(url).status_code == 302
+    owner = client_for(people["owner"])
+    preview_url = owner.post(url, {"file": csv_upload(CSV)})["Location"]
+    assert owner.get(preview_url).status_code == 200
+    assert client_for(people["other"]).get(preview_url).status_code == 404
+    assert client_for(people["staff"]).get(preview_url).status_code == 404
+
+
+# Export and delete ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who, status", [(None, 302), ("other", 404), ("owner", 200), ("staff", 200)])
+def test_the_csv_export_is_for_those_who_may_see_it_signed_in(cities, people, who, status):
+    response = client_for(people.get(who)).get(reverse("analytics:dataset-export", args=[cities.slug]))
+    assert response.status_code == status
+
+
+def test_the_export_is_the_filtered_sorted_view_and_formula_safe(people):
+    text = "Name,Score,Note\n=SUM(A1),3,\nplain,1,-2 apples\n@home,2,ok\n"
+    dataset = dataset_create(file=upload(text), name="Risky", owner=people["owner"])
+    client = client_for(people["owner"])
+    response = client.get(reverse("analytics:dataset-export", args=[dataset.slug]), {"sort": "-score"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines == ["id,name,score,note", "1,'=SUM(A1),3,", "3,'@home,2,ok", "2,plain,1,'-2 apples"]
+    filtered = client.get(reverse("analytics:dataset-export", args=[dataset.slug]), {"score_min": 2})
+    assert len(b"".join(filtered.streaming_content).decode().splitlines()) == 3
+    bad = client.get(reverse("analytics:dataset-export", args=[dataset.slug]), {"score_min": "x"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("who, status", [("other", 404), ("staff", 302), ("owner", 302)])
+def test_only_the_owner_and_staff_delete_after_confirming(cities, people, who, status):
+    from analytics.models import Dataset
+
+    client = client_for(people[who])
+    url = reverse("analytics:dataset-delete", args=[cities.slug])
+    if status == 302:
+        assert "cannot be undone" in client.get(url).content.decode()
+    assert client.post(url).status_code == status
+    assert Dataset.objects.filter(slug=cities.slug).exists() == (status != 302)
+
+
+def test_a_public_dataset_is_not_deleted_by_others(people):
+    public = dataset_create(file=upload(CSV), name="Shared", owner=people["owner"], is_public=True)
+    assert (
+        client_for(people["other"]).post(reverse("analytics:dataset-delete", args=[public.slug])).status_code
+        == 403
+    )
+    assert client_for().get(reverse("analytics:dataset-delete", args=[public.slug])).status_code == 302
+    assert (
+        client_for(people["staff"]).get(reverse("analytics:dataset-delete", args=["monsters"])).status_code
+        == 403
+    )

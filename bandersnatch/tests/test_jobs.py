@@ -306,7 +306,7 @@ class TestJobPage:
         content = page.content.decode()
         assert "queued" in content and "This page updates itself" in content and "js/job.js" in content
         assert client.get(reverse("job-status", args=[job.pk])).json() == {
-            "status": "queued", "finished": False, "error": "",
+            "status": "queued", "finished": False, "error": "", "progress": {},
         }  # fmt: skip
         run_worker()
         content = client.get(reverse("job", args=[job.pk])).content.decode()
@@ -327,14 +327,18 @@ class TestJobPage:
         client.force_login(admin_user)
         assert client.get("/ops/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
 
-    def test_only_staff_see_jobs(self, client, django_user_model):
-        job = reseed_job()
-        for url in (reverse("job", args=[job.pk]), reverse("job-status", args=[job.pk]), reverse("ops")):
+    def test_a_job_is_seen_by_staff_and_by_whoever_started_it(self, client, django_user_model):
+        starter = django_user_model.objects.create_user("starter", password="x")
+        job = reseed_job(actor=starter)
+        job_pages = (reverse("job", args=[job.pk]), reverse("job-status", args=[job.pk]))
+        for url in (*job_pages, reverse("ops")):
             client.logout()
             response = client.get(url)
             assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
             client.force_login(django_user_model.objects.create_user(f"visitor-{url}", password="x"))
-            assert client.get(url).status_code == 403
+            assert client.get(url).status_code == (404 if url in job_pages else 403)  # not admitted to exist
+        client.force_login(starter)
+        assert [client.get(url).status_code for url in job_pages] == [200, 200]
 
     def test_the_operations_page_lists_jobs_and_the_audit_log(self, client, admin_user):
         monsters_seed(count=5, seed=1, reset=True, actor=admin_user)

@@ -76,8 +76,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, site):
 def test_signed_in_users_download_but_get_403_on_staff_pages(member, site):
     for url in SIGNED_IN:
         assert member.get(url).status_code == 200, url
-    for url in [*STAFF_GET, *job_urls(site["job"])]:
+    for url in STAFF_GET:
         assert member.get(url).status_code == 403, url
+    for url in job_urls(site["job"]):  # somebody else's job: not admitted to exist
+        assert member.get(url).status_code == 404, url
     for url in STAFF_POST:
         assert member.post(url, {"count": 5, "confirm": "on"}).status_code == 403, url
 

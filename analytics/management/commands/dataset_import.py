@@ -14,8 +14,6 @@ from tqdm import tqdm
 from analytics.csvfiles import CsvRejected
 from analytics.datasets import dataset_create
 
-SHOWN_PROBLEMS = 10
-
 
 class Command(BaseCommand):
     help = "Load PATH (a CSV file, maybe gzipped) as a new dataset and print its slug."
@@ -58,19 +56,9 @@ class Command(BaseCommand):
                     empty_bad_cells=empty_bad_cells, progress=progress,
                 )  # fmt: skip
             except CsvRejected as exc:
-                raise CommandError(_one_line(exc)) from None
+                raise CommandError(exc.one_line()) from None
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         if verbosity >= 1:
             self.stdout.write(f"Loaded {dataset.row_count:,} rows and {len(dataset.columns)} columns.")
         self.stdout.write(dataset.slug)
-
-
-def _one_line(exc: CsvRejected) -> str:
-    shown = "; ".join(
-        f"row {row}, {column}: {value!r}: {why}" for row, column, value, why in exc.problems[:SHOWN_PROBLEMS]
-    )
-    more = exc.total - min(len(exc.problems), SHOWN_PROBLEMS)
-    if more > 0:
-        shown += f"; and {more:,} more"
-    return f"{exc.message} {shown}".strip()
