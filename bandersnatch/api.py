@@ -9,6 +9,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from analytics.api import router as datasets_router
 from ml.api import router as ml_router
 from ml.services import ArtifactTampered, NoActiveModelVersion
 from monsters.api import router as monsters_router
@@ -18,11 +19,13 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(
     title="Bandersnatch API",
     version="1.0.0",
-    description="Predict a monster's rarity with versioned models, read the monsters, check health.",
+    description="Predict a monster's rarity with versioned models, read the monsters and every dataset, "
+    "check health.",
     urls_namespace="api",
 )
 api.add_router("/", ml_router)
 api.add_router("/monsters", monsters_router)
+api.add_router("/datasets", datasets_router)
 
 
 def _message(error: dict) -> str:

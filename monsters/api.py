@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from analytics.api import page_link
 from bandersnatch.db import QueryTimedOut
 
 from .forms import DataPageForm
@@ -65,18 +66,6 @@ class TableQuery(Schema):
     q: str = ""
 
 
-def _link(request: HttpRequest, **changes) -> str:
-    params = request.GET.copy()
-    for key in ("after", "before"):
-        params.pop(key, None)
-    for key, value in changes.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-
-
 @router.get("", response={200: MonsterPage, 400: Error, 503: Error}, summary="Monsters, filtered and paged")
 def monster_list(request: HttpRequest, query: Query[TableQuery]):
     """Paged like /data: follow `next` and `previous` (keyset cursors) to walk the table."""
@@ -95,8 +84,10 @@ def monster_list(request: HttpRequest, query: Query[TableQuery]):
         "count_is_estimate": page.count.is_estimate,
         "page": page.number,
         "results": page.monsters,
-        "next": _link(request, page=page.next_number, after=page.next_cursor) if page.next_cursor else None,
-        "previous": _link(request, page=page.previous_number, before=page.previous_cursor)
+        "next": page_link(request, page=page.next_number, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "previous": page_link(request, page=page.previous_number, before=page.previous_cursor)
         if page.previous_cursor
         else None,
     }
