@@ -8,10 +8,11 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from bandersnatch.db import QueryTimedOut
+from bandersnatch.db import QueryTimedOut, time_limited_queries
 
 from .filters import DEFAULT_PER_PAGE, table_form
 from .models import Dataset
+from .profile import dataset_profile
 from .table import dataset_table_page
 
 router = Router(tags=["datasets"])
@@ -143,3 +144,51 @@ def dataset_rows_page(request: HttpRequest, slug: str):
         "next": page_link(request, page=page.next_number, **cursor) if has_next else None,
         "previous": page_link(request, page=page.previous_number, **back) if has_previous else None,
     }
+
+
+class ColumnProfileOut(Schema):
+    name: str
+    kind: str
+    count: int
+    nulls: int
+    distinct: int | None
+    distinct_is_estimate: bool
+    minimum: float | int | dt.datetime | None
+    maximum: float | int | dt.datetime | None
+    mean: float | None
+    std: float | None
+    quartiles: list[float] | None
+    top: list[tuple[str, int]] | None
+
+
+class ProfileOut(Schema):
+    rows: int
+    sampled_from: int | None
+    columns: list[ColumnProfileOut]
+
+
+@router.get(
+    "/{slug}/profile", response={200: ProfileOut, 404: Error, 503: Error}, summary="Statistics per column"
+)
+def dataset_profile_api(request: HttpRequest, slug: str):
+    """Per column: kind, count, true nulls, distinct, min, max, mean, std, quartiles, top values.
+
+    Exact but for quartiles, distinct and top values, which above 100,000 rows come from a sample
+    (`sampled_from` says of how many rows; distinct counts are then the database's estimates).
+    """
+    dataset = _visible(request, slug)
+    try:
+        with time_limited_queries():
+            profile = dataset_profile(dataset)
+    except QueryTimedOut:
+        return Status(503, {"message": "The statistics took too long to compute; try again in a moment."})
+    columns = [
+        {**vars(column), "mean": _finite(column.mean), "std": _finite(column.std),
+         "top": [(str(value), count) for value, count in column.top] if column.top else None}
+        for column in profile.columns
+    ]  # fmt: skip
+    return {"rows": profile.rows, "sampled_from": profile.sampled_from, "columns": columns}
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or value != value else value

@@ -299,7 +299,8 @@ def density_figure(
 def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
     """A small bar chart of one column: its bins, its values, or its most common values."""
     labels, counts = column.distribution
-    if column.kind == "float":
+    binned = len(labels) == len(counts) + 1  # bin edges, not values
+    if binned:
         edges = labels
         x = [(low + high) / 2 for low, high in zip(edges, edges[1:], strict=False)]
         bar = go.Bar(x=x, y=counts, width=edges[1] - edges[0], hovertemplate="%{x}: %{y:,}<extra></extra>")
@@ -314,10 +315,8 @@ def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
     figure.update_layout(
         height=220,
         margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        bargap=0.02 if column.kind == "float" else 0.15,
-        xaxis={"type": "category", **_category_axes(column.name).get("xaxis", {})}
-        if column.kind != "float"
-        else {},
+        bargap=0.02 if binned else 0.15,
+        xaxis={"type": "category", **_category_axes(column.name).get("xaxis", {})} if not binned else {},
     )
     return figure
 

@@ -81,14 +81,14 @@ def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
         return Sample(_frame(queryset.order_by("?").values_list(*columns)[:size], columns), total)
     percent = min(100.0, 100.0 * 1.1 * size / total.value)  # a little over, trimmed below
     method = "SYSTEM" if table_rows(queryset) >= BLOCK_SAMPLE_TABLE_ROWS else "BERNOULLI"
-    rows = _frame(_tablesample(queryset, columns, percent, method), columns)
+    rows = _frame(tablesample_rows(queryset, columns, percent, method), columns)
     if len(rows) > size:
         keep = np.random.default_rng(SAMPLE_SEED).choice(len(rows), size=size, replace=False)
         rows = rows.iloc[np.sort(keep)].reset_index(drop=True)
     return Sample(rows, total)
 
 
-def _tablesample(queryset: QuerySet, columns: list[str], percent: float, method: str) -> list[tuple]:
+def tablesample_rows(queryset: QuerySet, columns: list[str], percent: float, method: str) -> list[tuple]:
     try:
         sql, params = _sampled_sql(queryset.values_list(*columns), percent, method)
     except EmptyResultSet:
@@ -109,7 +109,7 @@ def _sampled_sql(queryset: QuerySet, percent: float, method: str = "BERNOULLI") 
     if method not in ("BERNOULLI", "SYSTEM"):
         raise ValueError(f"Unknown sampling method {method!r}.")
     sql, params = queryset.query.sql_with_params()
-    table = connections[queryset.db].ops.quote_name(Monster._meta.db_table)
+    table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
     source = f"FROM {table}"
     if sql.count(source) != 1:
         raise ValueError("Cannot sample a query that reads the table more than once.")

@@ -99,15 +99,19 @@ def statistics_refresh() -> None:
 
 def _statistics() -> dict:
     profile = stats.table_profile(selectors.raw_profile())
+    return {"profile": stats.profile_as_json(profile), "figures": profile_figures(profile)}
+
+
+def profile_figures(profile: stats.TableProfile) -> dict:
+    """The profile's charts by element id: class balance (if any), correlations, each distribution."""
+    if not profile.rows:
+        return {}
     figures = {}
-    if profile.rows:
-        figures = {
-            "figure-balance": charts.as_dict(charts.class_balance_figure(profile.class_balance)),
-            "figure-correlation": charts.as_dict(charts.correlation_figure(profile.correlation)),
-            **{
-                f"figure-column-{column.name}": charts.as_dict(charts.distribution_figure(column))
-                for column in profile.columns
-                if column.distribution
-            },
-        }
-    return {"profile": stats.profile_as_json(profile), "figures": figures}
+    if profile.class_balance:
+        figures["figure-balance"] = charts.as_dict(charts.class_balance_figure(profile.class_balance))
+    if len(profile.correlation.columns) > 1:
+        figures["figure-correlation"] = charts.as_dict(charts.correlation_figure(profile.correlation))
+    for column in profile.columns:
+        if column.distribution:
+            figures[f"figure-column-{column.name}"] = charts.as_dict(charts.distribution_figure(column))
+    return figures

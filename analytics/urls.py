@@ -13,5 +13,6 @@ urlpatterns = [
     path("datasets/<slug:slug>/", views.dataset_table, name="dataset"),
     path("datasets/<slug:slug>/rows/<int:pk>/", views.dataset_row, name="dataset-row"),
     path("datasets/<slug:slug>/export.csv", views.dataset_export, name="dataset-export"),
+    path("datasets/<slug:slug>/analytics/", views.dataset_statistics, name="dataset-statistics"),
     path("datasets/<slug:slug>/delete/", views.dataset_delete_page, name="dataset-delete"),
 ]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +26,8 @@ from .export import csv_lines, csv_rows
 from .filters import DEFAULT_PER_PAGE, rows_matching, table_form
 from .forms import ChartForm, DatasetUploadForm, preview_form
 from .models import Dataset
-from .services import figure_for, statistics
+from .profile import dataset_profile
+from .services import figure_for, profile_figures, statistics
 from .table import dataset_rows, dataset_table_page
 
 
@@ -227,3 +229,16 @@ def dataset_delete_page(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, f"Deleted {dataset.name} ({dataset.row_count:,} rows).")
         return redirect("analytics:datasets")
     return render(request, "analytics/dataset_delete.html", {"dataset": dataset})
+
+
+@require_GET
+def dataset_statistics(request: HttpRequest, slug: str) -> HttpResponse:
+    dataset = _visible_dataset(request, slug)
+    context = {"dataset": dataset, "exact_correlations": connection.vendor == "postgresql"}
+    try:
+        with time_limited_queries():
+            profile = dataset_profile(dataset)
+    except QueryTimedOut:
+        return render(request, "analytics/dataset_profile.html", {**context, "timed_out": True}, status=503)
+    context.update(profile=profile, figures=profile_figures(profile))
+    return render(request, "analytics/dataset_profile.html", context)
