@@ -10,7 +10,6 @@ category's values as the data have them, then the indexes.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import os
@@ -19,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -104,14 +105,7 @@ def dataset_create(
             table=f"dataset_pending_{timezone.now():%Y%m%d%H%M%S%f}",
         )  # fmt: skip
         dataset.table = f"dataset_{dataset.pk}"
-        # Every column may be empty while loading; _as_loaded decides from the rows.
-        kept = tuple(replace(column, nullable=True) for column in columns if column is not None)
-        model = row_model(dataset.table, [column_to_dict(column) for column in kept])
-        table_create(model)
-        chunks = csv_chunks(file, preview.layout, columns, empty_bad_cells=empty_bad_cells, on_chunk=progress)
-        rows = _write(model, kept, chunks)
-        final = _as_loaded(model, kept)
-        indexes_build(row_model(dataset.table, [column_to_dict(c) for c in final]), final)
+        rows, final = _filled(dataset.table, file, preview, columns, empty_bad_cells, progress)
         dataset.columns = [column_to_dict(column) for column in final]
         dataset.row_count = rows
         dataset.save()
@@ -123,6 +117,76 @@ def dataset_create(
         time.perf_counter() - started,
     )
     return dataset
+
+
+def dataset_replace(
+    dataset: Dataset, *, file, empty_bad_cells: bool = False, progress: Progress | None = None
+) -> Dataset:
+    """Replace every row of `dataset` with those of `file`, which must have the same columns.
+
+    All or nothing, and readers never wait: the rows go into a new table,
+    which takes the old one's place in the transaction that drops it.
+    CsvRejected names the columns that differ, or the cells that do not fit.
+    """
+    if dataset.is_builtin:
+        raise ValueError(f"{dataset.name} is built in: its rows come from its own loads.")
+    preview = dataset_preview(file)
+    columns = _same_columns(preview, dataset.column_list)
+    old_table = dataset.table
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)  # one replacement at a time
+        new_table = f"dataset_{dataset.pk}_{timezone.now():%Y%m%d%H%M%S%f}"
+        rows, final = _filled(new_table, file, preview, columns, empty_bad_cells, progress)
+        order = [column.name for column in dataset.column_list]
+        final = sorted(final, key=lambda column: order.index(column.name))  # the dataset's order, not the file's
+        table_drop(old_table)
+        dataset.table, dataset.row_count, dataset.updated_at = new_table, rows, timezone.now()
+        dataset.columns = [column_to_dict(column) for column in final]
+        dataset.source_name = os.path.basename(getattr(file, "name", "") or "") or dataset.source_name
+        dataset.save()
+    logger.info("Replaced the rows of dataset %s: %d rows", dataset.slug, rows)
+    return dataset
+
+
+def replacement_check(dataset: Dataset, file) -> None:
+    """CsvRejected unless `file` can replace the dataset's rows (readable, the same columns)."""
+    _same_columns(dataset_preview(file), dataset.column_list)
+
+
+def _same_columns(preview: Preview, columns: tuple[Column, ...]) -> list[Column]:
+    """The dataset's columns in the file's order, or CsvRejected saying which differ.
+
+    A header matches a column by the column's name or by its label (as shown).
+    """
+    by_key = {column.name: column for column in columns} | {column.label: column for column in columns}
+    matched = [by_key.get(found.name) or by_key.get(found.label) for found in preview.columns]
+    missing = [column.label for column in columns if column not in matched]
+    extra = [found.label for found, column in zip(preview.columns, matched, strict=True) if column is None]
+    if missing or extra:
+        parts = [
+            f"missing {', '.join(missing)}" if missing else "",
+            f"new {', '.join(extra)}" if extra else "",
+        ]
+        raise CsvRejected(
+            "The file must have the dataset's columns: " + "; ".join(part for part in parts if part) + "."
+        )
+    return matched
+
+
+def _filled(table: str, file, preview: Preview, columns: list[Column | None], empty_bad_cells, progress):
+    """Create `table`, load the file into it, settle its columns as loaded, build its indexes.
+
+    In the caller's transaction; the rows and the columns as loaded.
+    """
+    # Every column may be empty while loading; _as_loaded decides from the rows.
+    kept = tuple(replace(column, nullable=True) for column in columns if column is not None)
+    model = row_model(table, [column_to_dict(column) for column in kept])
+    table_create(model)
+    chunks = csv_chunks(file, preview.layout, columns, empty_bad_cells=empty_bad_cells, on_chunk=progress)
+    rows = _write(model, kept, chunks)
+    final = _as_loaded(model, kept)
+    indexes_build(row_model(table, [column_to_dict(c) for c in final]), final)
+    return rows, final
 
 
 def _check_size(file) -> None:
@@ -161,17 +225,16 @@ def _write(model, columns: tuple[Column, ...], chunks: Iterable[pd.DataFrame]) -
 
 
 def _copy_chunk(model, columns: tuple[Column, ...], chunk: pd.DataFrame) -> None:
-    """COPY in CSV format: every text quoted, so only an unquoted empty field (a missing cell) is NULL."""
+    """COPY in CSV format, written by Arrow: every value quoted, so only an empty unquoted field is NULL."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(column.name) for column in columns)
-    buffer = io.StringIO()
-    chunk.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC, na_rep="")
+    buffer = io.BytesIO()
+    table = pa.Table.from_pandas(chunk, preserve_index=False)
+    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
     buffer.seek(0)
-    # QUOTE_NONNUMERIC writes a missing value as "" (quoted); FORCE_NULL reads that back as NULL.
-    # A text cell is never empty (a blank cell is missing), so no real value is lost.
-    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({names}))"
+    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH (FORMAT csv)"
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, buffer)
+        cursor.copy_expert(sql, buffer, 1 << 20)
 
 
 def _insert_chunk(model, columns: tuple[Column, ...], chunk: pd.DataFrame) -> None:

@@ -97,6 +97,18 @@ class DatasetUploadForm(forms.Form):
         return file
 
 
+class DatasetReplaceForm(forms.Form):
+    """A file with the dataset's columns, whose rows replace the dataset's."""
+
+    file = DatasetUploadForm.base_fields["file"]
+    empty_bad_cells = forms.BooleanField(
+        required=False,
+        label="Make cells that do not fit their column's kind empty (instead of refusing the file)",
+    )
+
+    clean_file = DatasetUploadForm.clean_file
+
+
 def preview_form(columns: tuple[Column, ...]) -> type[forms.Form]:
     """The preview's choices: per column a label, a kind and whether to keep it (label_0, kind_0...)."""
     attributes: dict[str, forms.Field] = {}

@@ -23,6 +23,7 @@ from bandersnatch.columns import Column, column_from_dict
 # A column too long for a b-tree entry (PostgreSQL refuses entries over about 2,700
 # bytes): its longest value above this many bytes, it is not indexed for sorting.
 BTREE_MAX_BYTES = 2_000
+INDEX_MEMORY = "256MB"  # maintenance_work_mem of the index builds (in the load's transaction)
 
 _FIELDS = {
     "integer": lambda nullable: models.BigIntegerField(null=nullable),
@@ -94,6 +95,8 @@ def indexes_build(model: type[models.Model], columns: tuple[Column, ...]) -> Non
         ]
         statements.append(f"ANALYZE {quote(table)}")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL maintenance_work_mem = %s", [INDEX_MEMORY])  # sorts stay in memory
         for sql in statements:
             cursor.execute(sql)
 

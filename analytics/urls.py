@@ -15,4 +15,5 @@ urlpatterns = [
     path("datasets/<slug:slug>/export.csv", views.dataset_export, name="dataset-export"),
     path("datasets/<slug:slug>/analytics/", views.dataset_statistics, name="dataset-statistics"),
     path("datasets/<slug:slug>/delete/", views.dataset_delete_page, name="dataset-delete"),
+    path("datasets/<slug:slug>/replace/", views.dataset_replace_page, name="dataset-replace"),
 ]

@@ -21,10 +21,10 @@ from monsters.models import Monster
 
 from . import tasks
 from .csvfiles import CsvRejected
-from .datasets import dataset_delete, dataset_preview
+from .datasets import dataset_delete, dataset_preview, replacement_check
 from .export import csv_lines, csv_rows
 from .filters import DEFAULT_PER_PAGE, rows_matching, table_form
-from .forms import ChartForm, DatasetUploadForm, preview_form
+from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, preview_form
 from .models import Dataset
 from .profile import dataset_profile
 from .services import figure_for, profile_figures, statistics
@@ -242,3 +242,30 @@ def dataset_statistics(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "analytics/dataset_profile.html", {**context, "timed_out": True}, status=503)
     context.update(profile=profile, figures=profile_figures(profile))
     return render(request, "analytics/dataset_profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_replace_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Replace every row with a file of the same columns (a background job): its owner and staff only."""
+    dataset = _visible_dataset(request, slug)
+    if not dataset.editable_by(request.user):
+        raise PermissionDenied("Only the dataset's owner and staff replace its rows.")
+    form = DatasetReplaceForm(request.POST or None, request.FILES or None)
+    context = {"dataset": dataset, "form": form, "max_bytes": settings.DATASET_MAX_BYTES}
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "analytics/dataset_replace.html", context, status=400 if form.errors else 200)
+    upload = form.cleaned_data["file"]
+    try:
+        replacement_check(dataset, upload)
+    except CsvRejected as exc:
+        form.add_error("file", exc.message)
+        return render(request, "analytics/dataset_replace.html", context, status=400)
+    stored = default_storage.save(f"uploads/{uuid.uuid4().hex}", upload)
+    summary = f"Replace the rows of {dataset.name} with {upload.name}"
+    job = job_start(
+        tasks.dataset_reload, kind=Job.Kind.DATASET, summary=summary, actor=request.user, upload=stored,
+        dataset_id=dataset.pk, empty_bad_cells=form.cleaned_data["empty_bad_cells"],
+    )  # fmt: skip
+    job_follow(request, job)
+    return redirect(job)

@@ -292,3 +292,18 @@ def test_a_public_dataset_is_not_deleted_by_others(people):
         client_for(people["staff"]).get(reverse("analytics:dataset-delete", args=["monsters"])).status_code
         == 403
     )
+
+
+def test_the_owner_replaces_the_rows_through_a_job(media, cities, people):
+    client = client_for(people["owner"])
+    url = reverse("analytics:dataset-replace", args=[cities.slug])
+    assert client_for(people["other"]).get(url).status_code == 404
+    assert client_for(people["staff"]).get(url).status_code == 200
+    refused = client.post(url, {"file": csv_upload("City,Population\nX,1\n")})
+    assert refused.status_code == 400 and "missing Coastal, Founded, Region, Note" in refused.content.decode()
+    new_rows = CSV.replace("Lisbon", "Lisboa").replace("Faro,64000,yes,,South,\n", "")
+    response = client.post(url, {"file": csv_upload(new_rows), "empty_bad_cells": "on"})
+    assert response.status_code == 302
+    run_worker()
+    assert "Loaded 4 rows" in client.get(response["Location"]).content.decode()
+    assert first_column(client.get(cities.get_absolute_url())) == ["Lisboa", "Porto", "Braga", "Evora"]

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from analytics.csvfiles import CsvRejected
-from analytics.datasets import dataset_create, dataset_delete
+from analytics.datasets import dataset_create, dataset_delete, dataset_replace
 from analytics.models import Dataset
 from analytics.tables import row_model
 from monsters.columns import MONSTER_COLUMNS
@@ -217,3 +217,33 @@ def test_staff_delete_datasets_in_the_admin_with_their_tables(admin_client):
     assert dataset.table not in tables()
     monsters = Dataset.objects.get(slug="monsters")
     assert admin_client.get(f"/admin/analytics/dataset/{monsters.pk}/delete/").status_code == 403
+
+
+def test_replacing_the_rows_with_a_file_of_the_same_columns():
+    dataset = dataset_create(file=upload("City,Population\nLisbon,545000\nPorto,232000\n"), name="Cities")
+    old_table = dataset.table
+    # Any order; a header may be the column's name or its label.
+    dataset = dataset_replace(dataset, file=upload("population,City\n193000,Braga\n64000,\n53000,Evora\n"))
+    assert dataset.row_count == 3 and dataset.table != old_table and old_table not in tables()
+    assert [(row["city"], row["population"]) for row in rows(dataset)] == [
+        ("Braga", 193000), (None, 64000), ("Evora", 53000),
+    ]  # fmt: skip
+    assert [column["nullable"] for column in dataset.columns] == [True, False]  # as the new rows have them
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("City\nLisbon\n", "The file must have the dataset's columns: missing Population."),
+        ("City,Population,Mayor\nLisbon,1,X\n", "The file must have the dataset's columns: new Mayor."),
+        ("City,Population\nLisbon,many\n", "1 cell did not fit its column: nothing was loaded."),
+    ],
+)
+def test_a_replacement_that_does_not_fit_changes_nothing(text, message):
+    dataset = dataset_create(file=upload("City,Population\nLisbon,545000\nPorto,232000\n"), name="Cities")
+    before = tables()
+    with pytest.raises(CsvRejected) as caught:
+        dataset_replace(dataset, file=upload(text))
+    assert caught.value.message == message
+    dataset.refresh_from_db()
+    assert dataset.row_count == 2 and len(rows(dataset)) == 2 and tables() == before

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # Endpoints that answer a file or JSON, not a page: named like the file they give.
 NOT_PAGES = {
     "data/export.csv",
+    "datasets/<slug:slug>/export.csv",
     "view/figure",
     "model/download",
     "model/versions/<int:number>/download",
