@@ -138,7 +138,7 @@ def dataset_replace(
         new_table = f"dataset_{dataset.pk}_{timezone.now():%Y%m%d%H%M%S%f}"
         rows, final = _filled(new_table, file, preview, columns, empty_bad_cells, progress)
         order = [column.name for column in dataset.column_list]
-        final = sorted(final, key=lambda column: order.index(column.name))  # the dataset's order, not the file's
+        final = sorted(final, key=lambda column: order.index(column.name))  # the dataset's order
         table_drop(old_table)
         dataset.table, dataset.row_count, dataset.updated_at = new_table, rows, timezone.now()
         dataset.columns = [column_to_dict(column) for column in final]
