@@ -1,0 +1,83 @@
+"""A new dataset in a real browser: drop a file, change a kind in the preview, watch the job, see the table."""
+
+import threading
+
+import pytest
+
+from bandersnatch.tests.browser import chromium_page
+
+CSV = "City,Population,Coastal,Region\n" + "".join(
+    f"Town {i},{1000 + i * 37},{'yes' if i % 3 else 'no'},{['North', 'South', 'East'][i % 3]}\n"
+    for i in range(60)
+)
+PASSWORD = "a-long-browser-password"
+
+
+@pytest.fixture
+def member(transactional_db, settings, tmp_path):
+    from django.contrib.auth.models import User
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return User.objects.create_user("member", password=PASSWORD)
+
+
+def run_worker_in_a_thread() -> None:
+    """The queued job, run by our db_worker's Worker, outside Playwright's event loop (and its signals)."""
+    from django.db import connections
+
+    from bandersnatch.management.commands.db_worker import Worker
+
+    def work() -> None:
+        worker = Worker(
+            queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+            max_tasks=None, worker_id="browser-test", excluded_queue_names=[],
+        )  # fmt: skip
+        try:
+            worker.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=60)
+
+
+def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server):
+    with chromium_page(width=1280, height=900) as page:
+        page.goto(f"{live_server.url}/accounts/login/?next=/datasets/new/")
+        page.fill("input[name=username]", "member")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit], form button:has-text('Sign in')")
+        page.wait_for_url("**/datasets/new/")
+        page.evaluate(
+            """csv => {
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([csv], "towns.csv", {type: "text/csv"}));
+                const zone = document.querySelector("[data-drop-zone]");
+                zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            }""",
+            CSV,
+        )
+        assert page.locator("[data-drop-file]").text_content().startswith("towns.csv")
+        page.fill("input[name=name]", "Towns")
+        page.click("button:has-text('Preview')")
+        page.wait_for_url("**/datasets/new/*/")
+        assert page.locator("select[name=kind_1]").input_value() == "integer"
+        page.select_option("select[name=kind_1]", "number")  # Population as a number
+        page.click("button:has-text('Load')")
+        page.wait_for_url("**/ops/jobs/*/")
+        run_worker_in_a_thread()
+        page.wait_for_selector(".badge.job-succeeded", timeout=20_000)  # the page reloads itself
+        assert "Loaded 60 rows and 4 columns as Towns." in page.text_content("main")
+        page.click("text=See the table")
+        page.wait_for_url("**/datasets/towns/")
+        assert "60 matching rows" in page.text_content(".table-summary")
+        page.click("th a:has-text('Population')")  # sort by it
+        page.wait_for_url("**sort=population**")
+        assert page.locator("tbody tr td:nth-child(3)").first.text_content().strip() == "1000.0"
+        page.click("text=Statistics of every column")
+        page.wait_for_function(
+            "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))",
+            timeout=15_000,
+        )
+        assert page.locator("[data-figure]").count() >= 3  # the distributions, drawn
