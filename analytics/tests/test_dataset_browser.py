@@ -1,4 +1,4 @@
-"""A new dataset in a real browser: drop a file, change a kind in the preview, watch the job, see the table."""
+"""A new dataset in a real browser: drop a file, change a kind, watch the job, see the table."""
 
 import threading
 
@@ -54,7 +54,8 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
                 const transfer = new DataTransfer();
                 transfer.items.add(new File([csv], "towns.csv", {type: "text/csv"}));
                 const zone = document.querySelector("[data-drop-zone]");
-                zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+                const drop = {dataTransfer: transfer, bubbles: true, cancelable: true};
+                zone.dispatchEvent(new DragEvent("drop", drop));
             }""",
             CSV,
         )
@@ -76,8 +77,6 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.wait_for_url("**sort=population**")
         assert page.locator("tbody tr td:nth-child(3)").first.text_content().strip() == "1000.0"
         page.click("text=Statistics of every column")
-        page.wait_for_function(
-            "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))",
-            timeout=15_000,
-        )
+        drawn = "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))"
+        page.wait_for_function(drawn, timeout=15_000)
         assert page.locator("[data-figure]").count() >= 3  # the distributions, drawn
