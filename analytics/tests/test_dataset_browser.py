@@ -77,6 +77,6 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.wait_for_url("**sort=population**")
         assert page.locator("tbody tr td:nth-child(3)").first.text_content().strip() == "1000.0"
         page.click("text=Statistics of every column")
-        drawn = "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))"
+        drawn = "[...document.querySelectorAll('[data-figure]')].every(c => c.querySelector('.main-svg'))"
         page.wait_for_function(drawn, timeout=15_000)
         assert page.locator("[data-figure]").count() >= 3  # the distributions, drawn
