@@ -1,21 +1,23 @@
 """Which monster fields the charts can use, and how each is treated."""
 
-from monsters.generator import RARITIES, TYPES
+from monsters.columns import MONSTER_COLUMNS
 
-CONTINUOUS = ("health", "energy", "sanity")
-DISCRETE = ("level",)  # numeric, but each value is its own bar or row
+CONTINUOUS = tuple(column.name for column in MONSTER_COLUMNS if column.kind == "number")
+DISCRETE = tuple(column.name for column in MONSTER_COLUMNS if column.kind == "integer")  # a bar per value
 NUMERIC = (*DISCRETE, *CONTINUOUS)
-CATEGORICAL = ("rarity", "type", "damage", "name")
+# The rarity first: it is what the models predict.
+CATEGORICAL = (
+    "rarity",
+    *(c.name for c in MONSTER_COLUMNS if c.kind in ("category", "text") and c.name != "rarity"),
+)
 CHART_FIELDS = (*NUMERIC, *CATEGORICAL)
 COLOR_FIELDS = ("rarity", "type", "level")
 KINDS = ("scatter", "histogram", "box", "density")
 # Every field a hover or a sample carries, in display order.
-ROW_FIELDS = ("id", "name", "type", "level", "rarity", "damage", "health", "energy", "sanity")
-CATEGORY_ORDER = {"rarity": RARITIES, "type": TYPES}
-LABELS = {
-    "id": "Id", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
-    "damage": "Damage", "health": "Health", "energy": "Energy", "sanity": "Sanity",
-}  # fmt: skip
+ROW_FIELDS = ("id", *(column.name for column in MONSTER_COLUMNS if column.kind != "datetime"))
+# A category's own order (its choices), where it has a few: rank order for the rarity.
+CATEGORY_ORDER = {c.name: c.choices for c in MONSTER_COLUMNS if c.kind == "category" and len(c.choices) <= 12}
+LABELS = {"id": "Id", **{column.name: column.label for column in MONSTER_COLUMNS}}
 
 
 def label(field: str) -> str:

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from bandersnatch.admin import ModelAdmin
 
+from .columns import MONSTER_COLUMNS
 from .models import Monster
 from .pagination import EstimatedCountPaginator
 from .services import data_version_bump
@@ -9,20 +10,9 @@ from .services import data_version_bump
 
 @admin.register(Monster)
 class MonsterAdmin(ModelAdmin):
-    list_display = [
-        "id",
-        "name",
-        "type",
-        "level",
-        "rarity",
-        "damage",
-        "health",
-        "energy",
-        "sanity",
-        "created_at",
-    ]
+    list_display = ["id", *(column.name for column in MONSTER_COLUMNS)]
     list_display_links = ["id", "name"]
-    list_filter = ["type", "rarity"]
+    list_filter = [column.name for column in MONSTER_COLUMNS if column.choices and len(column.choices) < 20]
     search_fields = ["name"]  # icontains: the trigram index on PostgreSQL
     ordering = ["-id"]
     list_per_page = 50

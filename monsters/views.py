@@ -15,6 +15,7 @@ from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
 
 from . import tasks
+from .columns import MONSTER_COLUMNS
 from .forms import DataPageForm, ImportForm, ReseedForm
 from .generator import generate_monsters
 from .importing import ImportRejected, monsters_import_csv
@@ -28,11 +29,7 @@ from .similarity import monsters_similar
 RESEED_INLINE_MAX = 20_000  # larger reseeds run as a background job
 PAGE_LOAD_WAIT_SECONDS = 5  # how long a page waits for another load of the monsters to finish
 
-FIELD_LABELS = {
-    "id": "#", "name": "Name", "type": "Type", "level": "Level", "rarity": "Rarity",
-    "damage": "Damage", "health": "Health", "energy": "Energy", "sanity": "Sanity",
-    "created_at": "Created",
-}  # fmt: skip
+FIELD_LABELS = {"id": "#", **{column.name: column.label for column in MONSTER_COLUMNS}}
 
 
 @require_GET
