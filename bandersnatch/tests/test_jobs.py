@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -346,3 +346,38 @@ class TestJobPage:
         client.force_login(admin_user)
         content = client.get(reverse("ops")).content.decode()
         assert "Reseed 40" in content and "Replaced every monster with 5 monsters (seed 1)" in content
+
+
+@POSTGRES
+@pytest.mark.django_db(transaction=True)
+class TestProgress:
+    def test_progress_is_seen_by_other_connections_while_the_job_is_in_its_transaction(
+        self, admin_user, monkeypatch
+    ):
+        from bandersnatch import jobs
+
+        job = reseed_job(actor=admin_user)
+        progress = jobs.JobProgress(job.pk, unit="bytes", total=1_000)
+        monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0)
+        other = psycopg2.connect(
+            dbname=connection.settings_dict["NAME"], user=connection.settings_dict["USER"],
+            host=connection.settings_dict["HOST"], port=connection.settings_dict["PORT"],
+        )  # fmt: skip
+        try:
+            with transaction.atomic():  # as a job's load: its own writes unseen until it commits
+                progress(500, "500 rows loaded")
+                with other.cursor() as cursor:  # what the job page's process reads meanwhile
+                    cursor.execute("SELECT progress FROM bandersnatch_job WHERE id = %s", [str(job.pk)])
+                    seen = cursor.fetchone()[0]
+        finally:
+            other.close()
+        assert seen == {"done": 500, "total": 1_000, "unit": "bytes", "note": "500 rows loaded"}
+
+    def test_reports_come_at_most_every_half_second(self, admin_user):
+        from bandersnatch import jobs
+
+        job = reseed_job(actor=admin_user)
+        progress = jobs.JobProgress(job.pk, unit="rows")
+        progress(1)
+        progress(2)  # too soon: not written
+        assert Job.objects.get(pk=job.pk).progress["done"] == 1
