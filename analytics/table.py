@@ -50,6 +50,12 @@ class DatasetPage:
         return self.number - 1 if self.number and self.number > 1 else None
 
 
+def _own_range(field: str, descending: bool, filters: dict) -> tuple | None:
+    """Where a range filter on the sort column itself makes every walk start (pagination's extremes)."""
+    low, high = filters.get(f"{field}_min"), filters.get(f"{field}_max")
+    return (low, high) if (high if descending else low) is not None else None
+
+
 def dataset_rows(dataset: Dataset):
     """Every row of the dataset, as a QuerySet of its row model."""
     return row_model(dataset.table, dataset.columns).objects.all()
@@ -72,7 +78,11 @@ def dataset_table_page(
     with time_limited_queries():
         count = count_rows(queryset)
         # A nullable sort column is never walked from a row (a comparison with an empty cell matches nothing).
-        route = {"unfiltered": None if nullable else unfiltered, "share": matching_share(queryset, count)}
+        route = {
+            "unfiltered": None if nullable else unfiltered,
+            "share": matching_share(queryset, count),
+            "extremes": _own_range(field, descending, filters),
+        }
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
             last_page = max(1, math.ceil(count.value / per_page))

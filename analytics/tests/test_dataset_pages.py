@@ -307,3 +307,12 @@ def test_the_owner_replaces_the_rows_through_a_job(media, cities, people):
     run_worker()
     assert "Loaded 4 rows" in client.get(response["Location"]).content.decode()
     assert first_column(client.get(cities.get_absolute_url())) == ["Lisboa", "Porto", "Braga", "Evora"]
+
+
+def test_a_range_on_the_sort_column_itself_both_ways(cities, people):
+    client = client_for(people["owner"])
+    query = {"population_min": 60000, "population_max": 300000}
+    url = cities.get_absolute_url()
+    assert first_column(client.get(url, {**query, "sort": "population"})) == ["Faro", "Braga", "Porto"]
+    assert first_column(client.get(url, {**query, "sort": "-population"})) == ["Porto", "Braga", "Faro"]
+    assert first_column(client.get(url, {"population_max": 60000, "sort": "-population"})) == ["Evora"]
