@@ -1,10 +1,11 @@
 """The statistics profile of any dataset, from its column description, computed in the database.
 
-Two reads of the table: one aggregate query gives the exact figures of every
-column at once (rows, true nulls, min, max, mean, standard deviation, and on
-PostgreSQL the correlations), and the rows themselves give the shapes
-(quartiles, distinct and most common values, distributions): all of them up
-to EXACT_ROWS, else a sample of about SAMPLE_ROWS, labelled as such.
+Exact: one aggregate query (rows, true nulls of nullable columns, means,
+standard deviations; up to EXACT_ROWS rows the correlations too) and each
+column's extremes from the ends of its index.  The shapes (quartiles,
+distinct and most common values, distributions; the correlations of a larger
+table) come from the rows: all of them up to EXACT_ROWS, else a sample of
+about SAMPLE_ROWS, labelled as such.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Max, Min, StdDev, Sum
+from django.db.models import Aggregate, Avg, Count, F, FloatField, StdDev, Sum
 
 from bandersnatch.columns import Column
+from monsters.pagination import table_rows
 
 from .models import Dataset
 from .selectors import tablesample_rows
@@ -25,7 +27,7 @@ from .stats import TOP_VALUES, ColumnProfile, TableProfile, nice_edges, profile_
 from .table import dataset_rows
 
 EXACT_ROWS = 100_000
-SAMPLE_ROWS = 100_000
+SAMPLE_ROWS = 30_000
 BINS = 30
 DISCRETE_MAX_VALUES = 30  # an integer column with at most this many values gets a bar per value
 NUMERIC = ("integer", "number")
@@ -53,7 +55,9 @@ def dataset_profile(dataset: Dataset) -> TableProfile:
 def profile_compute(dataset: Dataset) -> TableProfile:
     columns = dataset.column_list
     rows = dataset_rows(dataset)
-    exact = _aggregates(rows, columns)
+    # Exact correlations cost a third of a large table's scan: above EXACT_ROWS they come from the sample.
+    exact_correlations = connection.vendor == "postgresql" and table_rows(rows) <= EXACT_ROWS
+    exact = _aggregates(rows, columns, correlations=exact_correlations)
     total = exact["rows"]
     if not total:
         return TableProfile(rows=0, columns=[], class_balance=[], correlation=pd.DataFrame())
@@ -62,7 +66,7 @@ def profile_compute(dataset: Dataset) -> TableProfile:
     if sampled_from is not None:
         _distinct_from_statistics(dataset.table, profiles, total)
     numeric = [column.name for column in columns if column.kind in NUMERIC]
-    if connection.vendor == "postgresql":
+    if exact_correlations:
 
         def corr(a: str, b: str) -> float:
             return 1.0 if a == b else _nan(exact.get(f"corr_{a}_{b}", exact.get(f"corr_{b}_{a}")))
@@ -74,14 +78,17 @@ def profile_compute(dataset: Dataset) -> TableProfile:
     return TableProfile(total, profiles, class_balance=[], correlation=correlation, sampled_from=sampled_from)
 
 
-def _aggregates(rows, columns: tuple[Column, ...]) -> dict:
-    """Every exact figure, in one query."""
+def _aggregates(rows, columns: tuple[Column, ...], *, correlations: bool) -> dict:
+    """Every exact figure: the sums in one scan, the extremes from each column's index.
+
+    A column the description says has no empty cell is not counted: its
+    count is the rows' (the table's NOT NULL holds it to that).
+    """
     figures = {"rows": Count("pk")}
     for column in columns:
         name = column.name
-        figures[f"count_{name}"] = Count(name)
-        if column.kind in (*NUMERIC, "datetime"):
-            figures[f"min_{name}"], figures[f"max_{name}"] = Min(name), Max(name)
+        if column.nullable:
+            figures[f"count_{name}"] = Count(name)
         if column.kind in NUMERIC:
             figures[f"mean_{name}"] = Avg(name, output_field=FloatField())
             if connection.vendor == "postgresql":
@@ -89,14 +96,20 @@ def _aggregates(rows, columns: tuple[Column, ...]) -> dict:
             else:  # SQLite's STDDEV_SAMP (Django's, in Python) fails on an empty cell
                 figures[f"sum_{name}"] = Sum(name, output_field=FloatField())
                 figures[f"squares_{name}"] = Sum(F(name) * F(name), output_field=FloatField())
-    if connection.vendor == "postgresql":
+    if correlations:
         numeric = [column.name for column in columns if column.kind in NUMERIC]
         for i, a in enumerate(numeric):
             for b in numeric[i + 1 :]:
                 figures[f"corr_{a}_{b}"] = Corr(a, b)
     exact = rows.aggregate(**figures)
     for column in columns:
-        name, count = column.name, exact[f"count_{column.name}"]
+        name = column.name
+        exact.setdefault(f"count_{name}", exact["rows"])
+        if column.kind in (*NUMERIC, "datetime"):  # the ends of its (column, id) index
+            present = rows.filter(**{f"{name}__isnull": False})
+            exact[f"min_{name}"] = present.order_by(name).values_list(name, flat=True).first()
+            exact[f"max_{name}"] = present.order_by(f"-{name}").values_list(name, flat=True).first()
+        count = exact[f"count_{name}"]
         if f"squares_{name}" in exact:
             spread = (exact[f"squares_{name}"] or 0.0) - (exact[f"sum_{name}"] or 0.0) ** 2 / max(count, 1)
             exact[f"std_{name}"] = math.sqrt(max(spread, 0.0) / (count - 1)) if count > 1 else None

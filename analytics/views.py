@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -234,7 +233,7 @@ def dataset_delete_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def dataset_statistics(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _visible_dataset(request, slug)
-    context = {"dataset": dataset, "exact_correlations": connection.vendor == "postgresql"}
+    context = {"dataset": dataset}
     try:
         with time_limited_queries():
             profile = dataset_profile(dataset)

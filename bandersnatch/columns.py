@@ -148,23 +148,24 @@ RESERVED_WORDS = frozenset(
 def safe_identifiers(headers: list[str]) -> list[str]:
     """A safe, distinct column name for each header, in order.
 
-    Lower-case ASCII letters, digits and underscores, starting with a letter,
-    at most IDENTIFIER_MAX_LENGTH characters: accents are taken off
+    Lower-case ASCII letters, digits and single underscores, starting with a
+    letter and never ending with an underscore (Django's lookups split on
+    "__"), at most IDENTIFIER_MAX_LENGTH characters: accents are taken off
     ("Größe" -> "grosse"), anything else becomes "_", a reserved word or the
-    row id gets "_" after it, an empty header becomes "column_<position>", and
-    a repeated one "<name>_2", "<name>_3"...
+    row id gets "_column" after it, an empty header becomes
+    "column_<position>", and a repeated one "<name>_2", "<name>_3"...
     """
     names: list[str] = []
     taken: set[str] = set()
     for position, header in enumerate(headers, start=1):
         base = _identifier(header) or f"column_{position}"
         if base in RESERVED_WORDS or base == ROW_ID:
-            base = f"{base}_"
+            base = f"{base}_column"
         name, copy = base, 1
         while name in taken:
             copy += 1
             suffix = f"_{copy}"
-            name = base[: IDENTIFIER_MAX_LENGTH - len(suffix)] + suffix
+            name = base[: IDENTIFIER_MAX_LENGTH - len(suffix)].rstrip("_") + suffix
         taken.add(name)
         names.append(name)
     return names

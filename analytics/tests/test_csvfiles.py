@@ -32,7 +32,7 @@ def kinds(preview) -> list[tuple[str, str, bool]]:
 def test_safe_identifiers_from_odd_headers():
     headers = ["Größe (cm)", "", "select", "id", "a b", "a-b", "2nd", "x" * 80, "x" * 80, "数字", "Name"]
     assert safe_identifiers(headers) == [
-        "grosse_cm", "column_2", "select_", "id_", "a_b", "a_b_2", "c_2nd", "x" * 48, "x" * 46 + "_2",
+        "grosse_cm", "column_2", "select_column", "id_column", "a_b", "a_b_2", "c_2nd", "x" * 48, "x" * 46 + "_2",
         "column_10", "name",
     ]  # fmt: skip
 
@@ -59,7 +59,7 @@ def test_kinds_are_inferred_from_the_cells():
     )
     assert kinds(preview) == [
         ("count", "integer", False), ("price", "number", True), ("sold", "boolean", False),
-        ("colour", "category", False), ("comment", "text", False), ("when_", "datetime", False),
+        ("colour", "category", False), ("comment", "text", False), ("when_column", "datetime", False),
         ("blank", "text", True),
     ]  # fmt: skip
     assert [column.label for column in preview.columns][:2] == ["Count", "Price"]

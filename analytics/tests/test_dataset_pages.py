@@ -316,3 +316,18 @@ def test_a_range_on_the_sort_column_itself_both_ways(cities, people):
     assert first_column(client.get(url, {**query, "sort": "population"})) == ["Faro", "Braga", "Porto"]
     assert first_column(client.get(url, {**query, "sort": "-population"})) == ["Porto", "Braga", "Faro"]
     assert first_column(client.get(url, {"population_max": 60000, "sort": "-population"})) == ["Evora"]
+
+
+def test_columns_named_after_reserved_words_filter_and_sort(people):
+    text = "When,Select,Id\n2026-01-01,1,a\n,2,b\n2026-03-01,3,c\n"
+    dataset = dataset_create(file=upload(text), name="Reserved", owner=people["owner"])
+    assert [column["name"] for column in dataset.columns] == ["when_column", "select_column", "id_column"]
+    client = client_for(people["owner"])
+    url = dataset.get_absolute_url()
+    assert first_column(client.get(url, {"when_column_empty": "no", "sort": "-when_column"})) == [
+        "2026-03-01 00:00", "2026-01-01 00:00",
+    ]  # fmt: skip
+    assert first_column(client.get(url, {"select_column_min": 2, "when_column_max": "2026-12-31"})) == [
+        "2026-03-01 00:00",
+    ]  # fmt: skip
+    assert client.get(f"/datasets/{dataset.slug}/analytics/").status_code == 200

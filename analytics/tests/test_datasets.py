@@ -48,15 +48,15 @@ def test_odd_headers_a_bom_semicolons_and_empty_cells_load_into_a_typed_table():
     described = [(c["name"], c["label"], c["kind"], c["nullable"]) for c in dataset.columns]
     assert described == [
         ("name", "Name", "text", False), ("grosse_cm", "Größe (cm)", "number", True),
-        ("select_", "select", "integer", False), ("column_4", "", "text", False),
-        ("name_2", "Name", "category", False), ("when_", "When", "datetime", True),
+        ("select_column", "select", "integer", False), ("column_4", "", "text", False),
+        ("name_2", "Name", "category", False), ("when_column", "When", "datetime", True),
         ("kind", "Kind", "category", False), ("alive", "Alive", "boolean", True),
     ]  # fmt: skip
     assert dataset.columns[6]["choices"] == ["a", "b"]
     first, second, _ = rows(dataset)
-    assert first["name"] == "Smith; John" and first["grosse_cm"] == 180.5 and first["select_"] == 1
-    assert first["when_"] == dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC) and first["alive"] is True
-    assert second["grosse_cm"] is None and second["when_"] is None and second["alive"] is False
+    assert first["name"] == "Smith; John" and first["grosse_cm"] == 180.5 and first["select_column"] == 1
+    assert first["when_column"] == dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC) and first["alive"] is True
+    assert second["grosse_cm"] is None and second["when_column"] is None and second["alive"] is False
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL column types and indexes")
@@ -73,9 +73,9 @@ def test_the_table_has_typed_columns_not_null_where_full_and_indexes():
         indexes = {name for (name,) in cursor.fetchall()}
     assert columns[:4] == [
         ("id", "bigint", "NO"), ("name", "text", "NO"), ("grosse_cm", "double precision", "YES"),
-        ("select_", "bigint", "NO"),
+        ("select_column", "bigint", "NO"),
     ]  # fmt: skip
-    assert ("when_", "timestamp with time zone", "YES") in columns and ("alive", "boolean", "YES") in columns
+    assert ("when_column", "timestamp with time zone", "YES") in columns and ("alive", "boolean", "YES") in columns
     assert {f"{dataset.table}_{i}_sort" for i in range(8)} <= indexes
     assert {f"{dataset.table}_0_trgm", f"{dataset.table}_3_trgm"} <= indexes
 

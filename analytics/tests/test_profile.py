@@ -54,7 +54,7 @@ def test_exact_figures_of_every_kind(things):
     assert (weight.count, weight.nulls, weight.mean) == (4, 1, 30.0)
     assert columns["colour"].top == [("red", 3), ("blue", 1), ("green", 1)]
     assert columns["alive"].top == [("no", 2), ("yes", 2)] and columns["alive"].nulls == 1
-    assert columns["when_"].minimum.day == 1 and columns["when_"].maximum.day == 5
+    assert columns["when_column"].minimum.day == 1 and columns["when_column"].maximum.day == 5
     assert columns["note"].nulls == 2
     assert math.isclose(profile.correlation.loc["score", "weight"], 1.0)
 
