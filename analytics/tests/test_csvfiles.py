@@ -29,11 +29,16 @@ def kinds(preview) -> list[tuple[str, str, bool]]:
     return [(column.name, column.kind, column.nullable) for column in preview.columns]
 
 
+def test_a_truncated_repeat_never_gets_a_double_underscore():
+    names = safe_identifiers(["a" * 45 + "_b_c", "a" * 45 + "_b_c"])
+    assert names[1] == "a" * 45 + "_2" and "__" not in "".join(names) and not names[1].endswith("_")
+
+
 def test_safe_identifiers_from_odd_headers():
     headers = ["Größe (cm)", "", "select", "id", "a b", "a-b", "2nd", "x" * 80, "x" * 80, "数字", "Name"]
     assert safe_identifiers(headers) == [
-        "grosse_cm", "column_2", "select_column", "id_column", "a_b", "a_b_2", "c_2nd", "x" * 48, "x" * 46 + "_2",
-        "column_10", "name",
+        "grosse_cm", "column_2", "select_column", "id_column", "a_b", "a_b_2", "c_2nd",
+        "x" * 48, "x" * 46 + "_2", "column_10", "name",
     ]  # fmt: skip
 
 

@@ -75,7 +75,11 @@ def test_the_table_has_typed_columns_not_null_where_full_and_indexes():
         ("id", "bigint", "NO"), ("name", "text", "NO"), ("grosse_cm", "double precision", "YES"),
         ("select_column", "bigint", "NO"),
     ]  # fmt: skip
-    assert ("when_column", "timestamp with time zone", "YES") in columns and ("alive", "boolean", "YES") in columns
+    assert ("when_column", "timestamp with time zone", "YES") in columns and (
+        "alive",
+        "boolean",
+        "YES",
+    ) in columns
     assert {f"{dataset.table}_{i}_sort" for i in range(8)} <= indexes
     assert {f"{dataset.table}_0_trgm", f"{dataset.table}_3_trgm"} <= indexes
 
