@@ -22,6 +22,16 @@ CONTAINS_MAX_LENGTH = 100
 YES_NO = [("", "Either"), ("yes", "Yes"), ("no", "No")]
 
 
+def page_number(text: str) -> int | str:
+    """A `page` parameter: a number from 1, or "last"; empty is 1 (ValidationError otherwise)."""
+    page = text.strip() or "1"
+    if page == "last":
+        return page
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
+        raise forms.ValidationError('Enter a page number from 1, or "last".')
+    return int(page)
+
+
 def filter_names(column: Column) -> list[str]:
     """The GET parameters filtering `column`."""
     names = []
@@ -80,12 +90,7 @@ class TableForm(forms.Form):
         return self.cleaned_data["sort"] or ROW_ID
 
     def clean_page(self) -> int | str:
-        page = self.cleaned_data["page"].strip() or "1"
-        if page == "last":
-            return page
-        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
-            raise forms.ValidationError('Enter a page number from 1, or "last".')
-        return int(page)
+        return page_number(self.cleaned_data["page"])
 
     def clean(self):
         cleaned = super().clean()

@@ -4,14 +4,14 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from analytics.filters import DEFAULT_PER_PAGE, PER_PAGE_CHOICES, page_number
+
 from .columns import COLUMN, MAX_RESOURCE
 from .generator import RARITIES, TYPES
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
 
 LEVEL_BOUNDS = {"min_value": COLUMN["level"].minimum, "max_value": COLUMN["level"].maximum}
 RESOURCE_BOUNDS = {"min_value": COLUMN["health"].minimum, "max_value": MAX_RESOURCE}
-PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
-DEFAULT_PER_PAGE = 50
 SORT_CHOICES = [
     (f"{sign}{field}", f"{sign}{field}") for field in ("id", *SORTABLE_FIELDS) for sign in ("", "-")
 ]
@@ -73,12 +73,7 @@ class DataPageForm(MonsterFilterForm):
         return self.cleaned_data["sort"] or "id"
 
     def clean_page(self) -> int | str:
-        page = self.cleaned_data["page"].strip() or "1"
-        if page == "last":
-            return page
-        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
-            raise forms.ValidationError('Enter a page number from 1, or "last".')
-        return int(page)
+        return page_number(self.cleaned_data["page"])
 
     def clean(self):
         cleaned = super().clean()
