@@ -10,10 +10,12 @@ category's values as the data have them, then the indexes.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -21,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -323,3 +326,19 @@ def dataset_delete(dataset: Dataset) -> None:
         table_drop(dataset.table)
         dataset.delete()
     logger.info("Deleted dataset %s (table %s)", dataset.slug, dataset.table)
+
+
+UPLOADS_DIR = "uploads"  # in default_storage: files between their preview and their load
+UPLOAD_KEEP = dt.timedelta(days=1)  # a preview left this long is not coming back
+
+
+def upload_store(file) -> str:
+    """Keep an upload until its load (which deletes it); uploads left over a day are deleted first."""
+    if default_storage.exists(UPLOADS_DIR):
+        cutoff = timezone.now() - UPLOAD_KEEP
+        for name in default_storage.listdir(UPLOADS_DIR)[1]:
+            path = f"{UPLOADS_DIR}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                logger.info("Deleted the upload %s, left since before %s", path, cutoff)
+    return default_storage.save(f"{UPLOADS_DIR}/{uuid.uuid4().hex}", file)

@@ -20,7 +20,7 @@ from monsters.models import Monster
 
 from . import tasks
 from .csvfiles import CsvRejected
-from .datasets import dataset_delete, dataset_preview, replacement_check
+from .datasets import dataset_delete, dataset_preview, replacement_check, upload_store
 from .export import csv_lines, csv_rows
 from .filters import DEFAULT_PER_PAGE, rows_matching, table_form
 from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, preview_form
@@ -161,7 +161,7 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
         form.add_error("file", exc.message)
         return render(request, "analytics/dataset_new.html", context, status=400)
     token = uuid.uuid4().hex
-    stored = default_storage.save(f"uploads/{token}", upload)
+    stored = upload_store(upload)
     request.session[UPLOADS] = {
         **request.session.get(UPLOADS, {}),
         token: {
@@ -260,7 +260,7 @@ def dataset_replace_page(request: HttpRequest, slug: str) -> HttpResponse:
     except CsvRejected as exc:
         form.add_error("file", exc.message)
         return render(request, "analytics/dataset_replace.html", context, status=400)
-    stored = default_storage.save(f"uploads/{uuid.uuid4().hex}", upload)
+    stored = upload_store(upload)
     summary = f"Replace the rows of {dataset.name} with {upload.name}"
     job = job_start(
         tasks.dataset_reload, kind=Job.Kind.DATASET, summary=summary, actor=request.user, upload=stored,

@@ -331,3 +331,19 @@ def test_columns_named_after_reserved_words_filter_and_sort(people):
         "2026-03-01 00:00",
     ]  # fmt: skip
     assert client.get(f"/datasets/{dataset.slug}/analytics/").status_code == 200
+
+
+def test_uploads_left_over_a_day_are_deleted_at_the_next_upload(media, people):
+    import os
+    import time
+
+    old = media / "uploads" / "forgotten"
+    old.parent.mkdir(parents=True)
+    old.write_text("a\n1\n")
+    recent = media / "uploads" / "waiting"
+    recent.write_text("a\n1\n")
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(old, (two_days_ago, two_days_ago))
+    client_for(people["owner"]).post(reverse("analytics:dataset-new"), {"file": csv_upload(CSV)})
+    left = {path.name for path in (media / "uploads").iterdir()}
+    assert "forgotten" not in left and "waiting" in left and len(left) == 2  # the new one too
