@@ -14,6 +14,7 @@ from bandersnatch.columns import ROW_ID
 from bandersnatch.db import time_limited_queries
 from monsters.pagination import (
     Count,
+    PageNumbers,
     count_rows,
     decode_cursor,
     encode_cursor,
@@ -27,27 +28,10 @@ from .models import Dataset
 from .tables import row_model
 
 
-@dataclass
-class DatasetPage:
+@dataclass(kw_only=True)
+class DatasetPage(PageNumbers):
     rows: list
-    count: Count
-    per_page: int
-    number: int | None
-    next_cursor: str | None
-    previous_cursor: str | None
     keyset: bool  # links carry cursors; else page numbers
-
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil(self.count.value / self.per_page))
-
-    @property
-    def next_number(self) -> int | None:
-        return self.number + 1 if self.number else None
-
-    @property
-    def previous_number(self) -> int | None:
-        return self.number - 1 if self.number and self.number > 1 else None
 
 
 def _own_range(field: str, descending: bool, filters: dict) -> tuple | None:
@@ -83,18 +67,17 @@ def dataset_table_page(
             "share": matching_share(queryset, count),
             "extremes": _own_range(field, descending, filters),
         }
+        last_page = max(1, math.ceil(count.value / per_page))
+        if page == "last" and nullable:  # no walk back from the end: the last page by its number
+            page = last_page
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
-            last_page = max(1, math.ceil(count.value / per_page))
-            if nullable:
-                page = number = last_page
-            else:
-                size = per_page if count.is_estimate else count.value % per_page or per_page
-                window = keyset_window(queryset, field=field, descending=not descending, size=size, **route)
-                window.rows.reverse()
-                has_next, has_previous = False, window.has_more
-                number = None if count.is_estimate else last_page
-        if after_key or before_key:
+            size = per_page if count.is_estimate else count.value % per_page or per_page
+            window = keyset_window(queryset, field=field, descending=not descending, size=size, **route)
+            window.rows.reverse()
+            has_next, has_previous = False, window.has_more
+            number = None if count.is_estimate else last_page
+        elif after_key or before_key:
             window = keyset_window(
                 queryset, field=field, descending=descending, size=per_page, after=after_key,
                 before=before_key, **route,

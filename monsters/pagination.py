@@ -90,6 +90,29 @@ def _planner_estimate(queryset: QuerySet) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+@dataclass
+class PageNumbers:
+    """Where a page of a table stands: its count, its number, the cursors of its links."""
+
+    count: Count
+    per_page: int
+    number: int | None  # None when reached by cursor from the end (count estimated)
+    next_cursor: str | None
+    previous_cursor: str | None
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.count.value / self.per_page))
+
+    @property
+    def next_number(self) -> int | None:
+        return self.number + 1 if self.number else None
+
+    @property
+    def previous_number(self) -> int | None:
+        return self.number - 1 if self.number and self.number > 1 else None
+
+
 class EstimatedCountPaginator(Paginator):
     """A Paginator (for the admin) whose count never scans a large table."""
 

@@ -16,6 +16,7 @@ from .generator import RARITIES
 from .models import SORTABLE_FIELDS, DataVersion, Monster
 from .pagination import (
     Count,
+    PageNumbers,
     count_rows,
     decode_cursor,
     encode_cursor,
@@ -26,26 +27,9 @@ from .pagination import (
 )
 
 
-@dataclass
-class TablePage:
+@dataclass(kw_only=True)
+class TablePage(PageNumbers):
     monsters: list[Monster]
-    count: Count
-    per_page: int
-    number: int | None  # None when reached by cursor from the end (count estimated)
-    next_cursor: str | None
-    previous_cursor: str | None
-
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil(self.count.value / self.per_page))
-
-    @property
-    def next_number(self) -> int | None:
-        return self.number + 1 if self.number else None
-
-    @property
-    def previous_number(self) -> int | None:
-        return self.number - 1 if self.number and self.number > 1 else None
 
 
 def monster_table_page(
