@@ -10,7 +10,7 @@ from ninja.errors import HttpError
 
 from bandersnatch.db import QueryTimedOut, time_limited_queries
 
-from .filters import DEFAULT_PER_PAGE, table_form
+from .filters import table_form
 from .models import Dataset
 from .profile import dataset_profile
 from .table import dataset_table_page
@@ -114,9 +114,7 @@ def dataset_rows_page(request: HttpRequest, slug: str):
     `<column>_min`, `<column>_max`, `<column>_contains`, `<column>_empty`; follow `next` and `previous`."""
     dataset = _visible(request, slug)
     columns = dataset.column_list
-    data = request.GET.copy()
-    data.setdefault("per_page", str(DEFAULT_PER_PAGE))
-    form = table_form(columns)(data)
+    form = table_form(columns)(request.GET)
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise HttpError(400, f"{name}: {errors[0]}" if name != "__all__" else errors[0])
@@ -124,9 +122,8 @@ def dataset_rows_page(request: HttpRequest, slug: str):
     unknown = sorted(set(request.GET) - known)
     if unknown:
         raise HttpError(400, f"Unknown parameters: {', '.join(unknown)}.")
-    options = {name: form.cleaned_data[name] for name in ("sort", "per_page", "page", "after", "before")}
     try:
-        page = dataset_table_page(dataset, **options, filters=form.filters())
+        page = dataset_table_page(dataset, **form.page_options())
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     except QueryTimedOut:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from django import forms
 from django.db.models import Q, QuerySet
 
-from bandersnatch.columns import ROW_ID, Column
+from bandersnatch.columns import RANGED_KINDS, ROW_ID, Column
 
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
@@ -37,7 +37,7 @@ def filter_names(column: Column) -> list[str]:
     names = []
     if column.kind in ("category", "boolean"):
         names.append(column.name)
-    elif column.kind in ("integer", "number", "datetime"):
+    elif column.kind in RANGED_KINDS:
         names += [f"{column.name}_min", f"{column.name}_max"]
     else:
         names.append(f"{column.name}_contains")
@@ -57,7 +57,7 @@ def _fields(column: Column) -> dict[str, forms.Field]:
             fields[column.name] = forms.CharField(required=False, label=label, max_length=CONTAINS_MAX_LENGTH)
     elif column.kind == "boolean":
         fields[column.name] = forms.ChoiceField(choices=YES_NO, required=False, label=label)
-    elif column.kind in ("integer", "number", "datetime"):
+    elif column.kind in RANGED_KINDS:
         field_class = {"integer": forms.IntegerField, "number": forms.FloatField}.get(
             column.kind, forms.DateTimeField
         )
@@ -74,10 +74,13 @@ def _fields(column: Column) -> dict[str, forms.Field]:
     return fields
 
 
-class TableForm(forms.Form):
-    """The table page's parameters; the subclass per description adds the filters and sort choices."""
+class TablePosition(forms.Form):
+    """Where in a sorted table a page is: page size, page number, the cursor of a next or previous link.
 
-    columns: tuple[Column, ...] = ()
+    The forms of the monster table and of every dataset's add their `sort`
+    choices and their filters.
+    """
+
     per_page = forms.TypedChoiceField(
         label="Rows per page", choices=[(n, n) for n in PER_PAGE_CHOICES], coerce=int, required=False,
         empty_value=DEFAULT_PER_PAGE,
@@ -85,6 +88,15 @@ class TableForm(forms.Form):
     page = forms.CharField(required=False, max_length=12)
     after = forms.CharField(required=False, max_length=300)
     before = forms.CharField(required=False, max_length=300)
+
+    POSITION = ("sort", "per_page", "page", "after", "before")
+
+    def __init__(self, data=None, *args, **kwargs):
+        # The default page size shows in the form when the URL gives none.
+        if data is not None and not data.get("per_page"):
+            data = data.copy()
+            data["per_page"] = str(DEFAULT_PER_PAGE)
+        super().__init__(data, *args, **kwargs)
 
     def clean_sort(self) -> str:
         return self.cleaned_data["sort"] or ROW_ID
@@ -94,13 +106,31 @@ class TableForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("before"):
+            self.add_error("before", "Give either after or before, not both.")
+        return cleaned
+
+    def position(self) -> dict:
+        """The cleaned sort, page size, page and cursors."""
+        return {name: self.cleaned_data[name] for name in self.POSITION}
+
+
+class TableForm(TablePosition):
+    """A dataset table's parameters; the subclass per description adds the filters and sort choices."""
+
+    columns: tuple[Column, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
         for column in self.columns:
             low, high = cleaned.get(f"{column.name}_min"), cleaned.get(f"{column.name}_max")
             if low is not None and high is not None and low > high:
                 self.add_error(f"{column.name}_max", "Must not be below the lower bound.")
-        if cleaned.get("after") and cleaned.get("before"):
-            self.add_error("before", "Give either after or before, not both.")
         return cleaned
+
+    def page_options(self) -> dict:
+        """The keyword arguments of table.dataset_table_page: sort, page size, position, filters."""
+        return {**self.position(), "filters": self.filters()}
 
     def filters(self) -> dict:
         return {
@@ -111,13 +141,9 @@ class TableForm(forms.Form):
         }
 
 
+@lru_cache(maxsize=256)
 def table_form(columns: tuple[Column, ...]) -> type[TableForm]:
     """The form class of a table with these columns (one per description)."""
-    return _table_form(columns)
-
-
-@lru_cache(maxsize=256)
-def _table_form(columns: tuple[Column, ...]) -> type[TableForm]:
     sorts = [ROW_ID, *(column.name for column in columns)]
     attributes = {name: field for column in columns for name, field in _fields(column).items()}
     attributes["sort"] = forms.ChoiceField(

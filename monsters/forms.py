@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from analytics.filters import DEFAULT_PER_PAGE, PER_PAGE_CHOICES, page_number
+from analytics.filters import TablePosition
 
 from .columns import COLUMN, MAX_RESOURCE
 from .generator import RARITIES, TYPES
@@ -47,44 +47,14 @@ class MonsterFilterForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.FILTERS}
 
 
-class DataPageForm(MonsterFilterForm):
+class DataPageForm(TablePosition, MonsterFilterForm):
     """The data page's GET parameters: filters, sort order and page."""
 
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
-    per_page = forms.TypedChoiceField(
-        label="Rows per page",
-        choices=[(n, n) for n in PER_PAGE_CHOICES],
-        coerce=int,
-        required=False,
-        empty_value=DEFAULT_PER_PAGE,
-    )
-    page = forms.CharField(required=False, max_length=12)
-    after = forms.CharField(required=False, max_length=300)
-    before = forms.CharField(required=False, max_length=300)
-
-    def __init__(self, data=None, **kwargs):
-        # Show the default page size in the form when the URL gives none.
-        if data is not None and not data.get("per_page"):
-            data = data.copy()
-            data["per_page"] = str(DEFAULT_PER_PAGE)
-        super().__init__(data, **kwargs)
-
-    def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] or "id"
-
-    def clean_page(self) -> int | str:
-        return page_number(self.cleaned_data["page"])
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("after") and cleaned.get("before"):
-            self.add_error("before", "Give either after or before, not both.")
-        return cleaned
 
     def page_options(self) -> dict:
         """The keyword arguments of selectors.monster_table_page: filters, sort and position."""
-        positions = ("sort", "per_page", "page", "after", "before")
-        return {**self.filters(), **{name: self.cleaned_data[name] for name in positions}}
+        return {**self.filters(), **self.position()}
 
 
 class ReseedForm(forms.Form):
