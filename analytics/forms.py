@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from bandersnatch.columns import KINDS as COLUMN_KINDS
 from bandersnatch.columns import Column
@@ -86,27 +84,21 @@ class DatasetUploadForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, help_text="The file's name when left empty.")
     description = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     is_public = forms.BooleanField(required=False, label="Public: everyone may see it (read-only)")
+    # Its size and columns are checked by the service (datasets.dataset_preview), for the command too.
 
-    def clean_file(self):
-        file = self.cleaned_data["file"]
-        if file.size > settings.DATASET_MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {filesizeformat(file.size)}, more than the limit of "
-                f"{filesizeformat(settings.DATASET_MAX_BYTES)}."
-            )
-        return file
+
+def _empty_bad_cells() -> forms.BooleanField:
+    return forms.BooleanField(
+        required=False,
+        label="Make cells that do not fit their column's kind empty (instead of refusing the file)",
+    )
 
 
 class DatasetReplaceForm(forms.Form):
     """A file with the dataset's columns, whose rows replace the dataset's."""
 
     file = DatasetUploadForm.base_fields["file"]
-    empty_bad_cells = forms.BooleanField(
-        required=False,
-        label="Make cells that do not fit their column's kind empty (instead of refusing the file)",
-    )
-
-    clean_file = DatasetUploadForm.clean_file
+    empty_bad_cells = _empty_bad_cells()
 
 
 def preview_form(columns: tuple[Column, ...]) -> type[forms.Form]:
@@ -120,10 +112,7 @@ def preview_form(columns: tuple[Column, ...]) -> type[forms.Form]:
         attributes[f"kind_{position}"] = forms.ChoiceField(
             choices=[(kind, kind) for kind in COLUMN_KINDS], initial=column.kind, label="Kind"
         )
-    attributes["empty_bad_cells"] = forms.BooleanField(
-        required=False,
-        label="Make cells that do not fit their column's kind empty (instead of refusing the file)",
-    )
+    attributes["empty_bad_cells"] = _empty_bad_cells()
 
     def choices(self) -> list[dict]:
         return [

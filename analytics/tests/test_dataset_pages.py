@@ -347,3 +347,12 @@ def test_uploads_left_over_a_day_are_deleted_at_the_next_upload(media, people):
     client_for(people["owner"]).post(reverse("analytics:dataset-new"), {"file": csv_upload(CSV)})
     left = {path.name for path in (media / "uploads").iterdir()}
     assert "forgotten" not in left and "waiting" in left and len(left) == 2  # the new one too
+
+
+def test_a_file_over_the_limit_is_refused_on_both_upload_pages(media, cities, people, settings):
+    settings.DATASET_MAX_BYTES = 20
+    client = client_for(people["owner"])
+    for url in (reverse("analytics:dataset-new"), reverse("analytics:dataset-replace", args=[cities.slug])):
+        response = client.post(url, {"file": csv_upload(CSV)})
+        assert response.status_code == 400 and "at most 0 MB are allowed" in response.content.decode(), url
+    assert not (media / "uploads").exists()
