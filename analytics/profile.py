@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, F, FloatField, StdDev, Sum
 
-from bandersnatch.columns import Column
+from bandersnatch.columns import RANGED_KINDS, Column
 from monsters.pagination import table_rows
 
 from .models import Dataset
@@ -30,7 +30,6 @@ EXACT_ROWS = 100_000
 SAMPLE_ROWS = 30_000
 BINS = 30
 DISCRETE_MAX_VALUES = 30  # an integer column with at most this many values gets a bar per value
-NUMERIC = ("integer", "number")
 CACHE_SECONDS = 24 * 3600
 DISPLAY_KINDS = {"integer": "integer", "number": "float", "datetime": "date-time"}  # others: "text"
 
@@ -65,7 +64,7 @@ def profile_compute(dataset: Dataset) -> TableProfile:
     profiles = [_column(column, exact, frame, total, sampled=sampled_from is not None) for column in columns]
     if sampled_from is not None:
         _distinct_from_statistics(dataset.table, profiles, total)
-    numeric = [column.name for column in columns if column.kind in NUMERIC]
+    numeric = [column.name for column in columns if column.is_numeric]
     if exact_correlations:
 
         def corr(a: str, b: str) -> float:
@@ -89,7 +88,7 @@ def _aggregates(rows, columns: tuple[Column, ...], *, correlations: bool) -> dic
         name = column.name
         if column.nullable:
             figures[f"count_{name}"] = Count(name)
-        if column.kind in NUMERIC:
+        if column.is_numeric:
             figures[f"mean_{name}"] = Avg(name, output_field=FloatField())
             if connection.vendor == "postgresql":
                 figures[f"std_{name}"] = StdDev(name, sample=True, output_field=FloatField())
@@ -97,7 +96,7 @@ def _aggregates(rows, columns: tuple[Column, ...], *, correlations: bool) -> dic
                 figures[f"sum_{name}"] = Sum(name, output_field=FloatField())
                 figures[f"squares_{name}"] = Sum(F(name) * F(name), output_field=FloatField())
     if correlations:
-        numeric = [column.name for column in columns if column.kind in NUMERIC]
+        numeric = [column.name for column in columns if column.is_numeric]
         for i, a in enumerate(numeric):
             for b in numeric[i + 1 :]:
                 figures[f"corr_{a}_{b}"] = Corr(a, b)
@@ -105,7 +104,7 @@ def _aggregates(rows, columns: tuple[Column, ...], *, correlations: bool) -> dic
     for column in columns:
         name = column.name
         exact.setdefault(f"count_{name}", exact["rows"])
-        if column.kind in (*NUMERIC, "datetime"):  # the ends of its (column, id) index
+        if column.kind in RANGED_KINDS:  # the ends of its (column, id) index
             present = rows.filter(**{f"{name}__isnull": False})
             exact[f"min_{name}"] = present.order_by(name).values_list(name, flat=True).first()
             exact[f"max_{name}"] = present.order_by(f"-{name}").values_list(name, flat=True).first()
@@ -139,9 +138,9 @@ def _column(column: Column, exact: dict, frame: pd.DataFrame, total: int, *, sam
         name=name, kind=DISPLAY_KINDS.get(column.kind, "text"), count=count, nulls=total - count,
         distinct=distinct, distinct_is_estimate=sampled and distinct > 0,
     )  # fmt: skip
-    if column.kind in (*NUMERIC, "datetime"):
+    if column.kind in RANGED_KINDS:
         profile.minimum, profile.maximum = exact[f"min_{name}"], exact[f"max_{name}"]
-    if column.kind in NUMERIC:
+    if column.is_numeric:
         profile.mean, profile.std = _nan(exact[f"mean_{name}"]), _nan(exact[f"std_{name}"])
         values = present.astype(float)
         if len(values):

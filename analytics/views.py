@@ -22,7 +22,7 @@ from . import tasks
 from .csvfiles import CsvRejected
 from .datasets import dataset_delete, dataset_preview, replacement_check, upload_store
 from .export import csv_lines, csv_rows
-from .filters import DEFAULT_PER_PAGE, rows_matching, table_form
+from .filters import rows_matching, table_form
 from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, preview_form
 from .models import Dataset
 from .profile import dataset_profile
@@ -101,9 +101,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
 def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _visible_dataset(request, slug)
     columns = dataset.column_list
-    data = request.GET.copy()
-    data.setdefault("per_page", str(DEFAULT_PER_PAGE))
-    form = table_form(columns)(data)
+    form = table_form(columns)(request.GET)
     context = {
         "dataset": dataset,
         "columns": columns,
@@ -112,17 +110,16 @@ def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if not form.is_valid():
         return render(request, "analytics/dataset_table.html", context, status=400)
-    options = {name: form.cleaned_data[name] for name in ("sort", "per_page", "page", "after", "before")}
     try:
-        page = dataset_table_page(dataset, **options, filters=form.filters())
+        page = dataset_table_page(dataset, **form.page_options())
     except ValueError as exc:  # a cursor that does not decode
         form.add_error(None, str(exc))
         return render(request, "analytics/dataset_table.html", context, status=400)
     except QueryTimedOut:
         return render(request, "analytics/dataset_table.html", {**context, "timed_out": True}, status=503)
-    numeric = [column.kind in NUMERIC_KINDS for column in columns]
-    rows = [(row.pk, list(zip(_cells(row, columns)[1:], numeric, strict=True))) for row in page.rows]
-    context.update(page=page, sort=options["sort"], rows=rows)
+    numeric = [column.is_numeric for column in columns]
+    rows = [(row.pk, list(zip(_values(row, columns), numeric, strict=True))) for row in page.rows]
+    context.update(page=page, sort=form.cleaned_data["sort"], rows=rows)
     return render(request, "analytics/dataset_table.html", context)
 
 
@@ -131,16 +128,13 @@ def dataset_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     dataset = _visible_dataset(request, slug)
     row = get_object_or_404(dataset_rows(dataset), pk=pk)
     columns = dataset.column_list
-    fields = list(zip(columns, _cells(row, columns)[1:], strict=True))
+    fields = list(zip(columns, _values(row, columns), strict=True))
     return render(request, "analytics/dataset_row.html", {"dataset": dataset, "row": row, "fields": fields})
 
 
-NUMERIC_KINDS = ("integer", "number")
-
-
-def _cells(row, columns) -> list:
-    """A row's id and its values in column order."""
-    return [row.pk, *(getattr(row, column.name) for column in columns)]
+def _values(row, columns) -> list:
+    """A row's values in column order."""
+    return [getattr(row, column.name) for column in columns]
 
 
 UPLOADS = "analytics.uploads"  # session key: the files waiting between their preview and their load

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 
 KINDS = ("integer", "number", "boolean", "category", "text", "datetime")
+NUMERIC_KINDS = ("integer", "number")
+RANGED_KINDS = (*NUMERIC_KINDS, "datetime")  # kinds whose values have a least and a greatest
 # Characters no text cell may hold: C0 controls (tab, newline, carriage return...) and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # The times a datetime column takes unless it says otherwise: wide enough for any
@@ -49,6 +51,10 @@ class Column:
         if self.kind == "datetime":
             object.__setattr__(self, "minimum", self.minimum or EARLIEST)
             object.__setattr__(self, "maximum", self.maximum or LATEST)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
 
     @property
     def bounds_text(self) -> str:
