@@ -218,13 +218,12 @@ def convert(cells: pd.Series, column: Column, *, decimal_comma: bool = False) ->
         if decimal_comma:
             text = text.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
         numbers = pd.to_numeric(text.mask(empty), errors="coerce").astype("float64")
-        bad = ~empty & ~np.isfinite(numbers.fillna(np.inf).to_numpy()) | ~empty & numbers.isna().to_numpy()
+        bad = ~empty & ~np.isfinite(numbers.to_numpy(na_value=np.nan))  # not a number, or infinite
         values = numbers.mask(bad)
     elif column.kind == "boolean":
         lower = text.str.lower()
         true, false = lower.isin(TRUE_WORDS | {"1"}).to_numpy(), lower.isin(FALSE_WORDS | {"0"}).to_numpy()
-        values = pd.Series(pd.array(np.where(true, True, False), dtype="boolean"), index=cells.index)
-        values = values.mask(~(true | false))
+        values = pd.Series(pd.array(true, dtype="boolean"), index=cells.index).mask(~(true | false))
         bad = ~(true | false) & ~empty
     elif column.kind == "datetime":
         moments = pd.to_datetime(text.mask(empty), utc=True, errors="coerce", format="ISO8601")
