@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.utils import PlotlyJSONEncoder
 
-from .fields import CATEGORY_ORDER, NUMERIC, label
+from .fields import MONSTER_FIELDS, ChartFields
 from .stats import Axis, BoxStats, ColumnProfile, Counts
 
 # Colours of static/css/site.css: one dark look for the site and its charts.
@@ -80,79 +80,99 @@ def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
     return figure
 
 
-def _groups(frame: pd.DataFrame, color: str | None):
-    """(name, rows) per colour group in a stable order, the name plain(); one group when uncoloured."""
-    if not color:
-        return [("", frame)]
-    order = CATEGORY_ORDER.get(color) or sorted(frame[color].dropna().unique())
-    return [(plain(value), frame[frame[color] == value]) for value in order if (frame[color] == value).any()]
+def _groups(frame: pd.DataFrame, column: str | None, fields: ChartFields, field: str | None = None):
+    """(name, rows, colour) per group of `column` (holding values of `field`) in a stable order.
+
+    The name is plain(); one group when uncoloured.  A group's colour follows
+    its value's place in the field's own order, so it stays the same whatever
+    the filters leave out; a ranked field takes the rank colours.
+    """
+    if not column:
+        return [("", frame, COLORWAY[0])]
+    field = field or column
+    order = list(fields.category_order.get(field) or sorted(frame[column].dropna().unique()))
+    palette = RARITY_COLORS if field in fields.ranked else COLORWAY
+    return [
+        (plain(value), frame[frame[column] == value], palette[position % len(palette)])
+        for position, value in enumerate(order)
+        if (frame[column] == value).any()
+    ]
 
 
-def _color_for(color: str | None, name: str, index: int) -> str:
-    if color == "rarity":
-        return RARITY_COLORS[int(name.split()[-1]) % len(RARITY_COLORS)]
-    return COLORWAY[index % len(COLORWAY)]
-
-
-def _values(series: pd.Series):
+def _values(series: pd.Series, fields: ChartFields):
     """Numbers as float32 typed arrays, anything else as plain strings."""
-    if series.name in NUMERIC:
+    if series.name in fields.numeric:
         return series.to_numpy(dtype=np.float32)
     return plain_series(series).tolist()
 
 
-def chart(df: pd.DataFrame, x: str, y: str, target: str | None = None, *, subtitle: str = "") -> go.Figure:
+def chart(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    target: str | None = None,
+    *,
+    fields: ChartFields = MONSTER_FIELDS,
+    subtitle: str = "",
+) -> go.Figure:
     """Scatter of `x` against `y` coloured by `target`, every column in the hover.
 
     The original app's chart(df, x, y, target).  WebGL draws tens of thousands
     of points; a click on one opens its page (see static/js/charts.js).  A
     categorical target gives a legend entry per value, a numeric one a scale.
     """
-    hover_numbers = [field for field in NUMERIC if field in df]
+    hover_numbers = [field for field in fields.numeric if field in df]
     hovertemplate = (
         "%{text}<br>"
         + "<br>".join(
-            f"{label(field)}: %{{customdata[{i}]{'' if field == 'level' else ':.2f'}}}"
+            f"{fields.label(field)}: %{{customdata[{i}]{'' if field in fields.discrete else ':.2f'}}}"
             for i, field in enumerate(hover_numbers)
         )
         + "<extra></extra>"
     )
-    by_group = target is not None and target not in NUMERIC
+    by_group = target is not None and target not in fields.numeric
     figure = go.Figure()
-    for index, (name, rows) in enumerate(_groups(df, target if by_group else None)):
-        marker = {"size": 5, "opacity": 0.75, "color": _color_for(target if by_group else None, name, index)}
+    for name, rows, color in _groups(df, target if by_group else None, fields):
+        marker = {"size": 5, "opacity": 0.75, "color": color}
         if target and not by_group:
             marker.update(
                 color=rows[target].to_numpy(dtype=np.float32),
                 colorscale="Viridis",
-                colorbar={"title": {"text": label(target)}},
+                colorbar={"title": {"text": fields.label(target)}},
             )
         figure.add_trace(
             go.Scattergl(
-                x=_values(rows[x]),
-                y=_values(rows[y]),
+                x=_values(rows[x], fields),
+                y=_values(rows[y], fields),
                 mode="markers",
-                name=name or "monsters",
+                name=name or fields.noun,
                 marker=marker,
-                text=hover_texts(rows),
+                text=hover_texts(rows, fields),
                 customdata=rows[hover_numbers].to_numpy(dtype=np.float32),
                 hovertemplate=hovertemplate,
             )
         )
     figure.update_layout(
-        xaxis_title=label(x),
-        yaxis_title=label(y),
-        legend_title_text=label(target) if by_group else None,
+        xaxis_title=fields.label(x),
+        yaxis_title=fields.label(y),
+        legend_title_text=fields.label(target) if by_group else None,
         showlegend=by_group,
         dragmode="select",
-        **_category_axes(x, y),
+        **_category_axes(fields, x, y),
     )
-    return _layout(figure, f"{label(y)} against {label(x)}", subtitle)
+    return _layout(figure, f"{fields.label(y)} against {fields.label(x)}", subtitle)
 
 
-def hover_texts(rows: pd.DataFrame) -> list[str]:
-    """'#id name, type, rarity, damage' per row (ASCII, to keep pages compact), plain."""
-    parts = [plain_series(rows[field]) for field in ("name", "type", "rarity", "damage") if field in rows]
+HOVER_TEXT_FIELDS = 4  # the first this many non-numeric fields name a point
+
+
+def hover_texts(rows: pd.DataFrame, fields: ChartFields = MONSTER_FIELDS) -> list[str]:
+    """'#id name, type, rarity, damage' per row (ASCII, to keep pages compact), plain.
+
+    The table's first HOVER_TEXT_FIELDS non-numeric fields, in column order.
+    """
+    named = [field for field in fields.hover if field not in fields.numeric][:HOVER_TEXT_FIELDS]
+    parts = [plain_series(rows[field]) for field in named if field in rows]
     if not parts:
         return [""] * len(rows)
     text = parts[0]
@@ -163,75 +183,91 @@ def hover_texts(rows: pd.DataFrame) -> list[str]:
     return text.tolist()
 
 
-def _category_axes(x: str, y: str | None = None) -> dict:
-    """Keep Rarity and Type in their natural order on an axis."""
+def _category_axes(fields: ChartFields, x: str, y: str | None = None) -> dict:
+    """Keep categories (Rarity, Type) in their own order on an axis."""
     layout = {}
     for axis, field in (("xaxis", x), ("yaxis", y)):
-        if field in CATEGORY_ORDER:
+        if field in fields.category_order:
             layout[axis] = {
                 "categoryorder": "array",
-                "categoryarray": [plain(v) for v in CATEGORY_ORDER[field]],
+                "categoryarray": [plain(v) for v in fields.category_order[field]],
             }
     return layout
 
 
 def scatter_figure(
-    sample: pd.DataFrame, *, x: str, y: str, color: str | None, total: int, estimated: bool
+    sample: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str | None,
+    total: int,
+    estimated: bool,
+    fields: ChartFields = MONSTER_FIELDS,
 ) -> go.Figure:
     shown = len(sample)
     of = f"about {total:,}" if estimated else f"{total:,}"
     subtitle = (
-        f"showing all {shown:,} monsters"
+        f"showing all {shown:,} {fields.noun}"
         if shown >= total and not estimated
         else f"showing {shown:,} of {of} (uniform random sample)"
     )
-    return chart(sample, x, y, color, subtitle=subtitle)
+    return chart(sample, x, y, color, fields=fields, subtitle=subtitle)
 
 
-def histogram_figure(counts: Counts) -> go.Figure:
+def _top_note(axis: Axis, fields: ChartFields) -> str:
+    """Says so when a text axis shows only its most common values."""
+    if axis.is_binned or axis.field in fields.numeric or axis.field in fields.category_order:
+        return ""
+    return f"; the {len(axis.keys)} most common values of {fields.label(axis.field)}"
+
+
+def histogram_figure(counts: Counts, fields: ChartFields = MONSTER_FIELDS) -> go.Figure:
     axis, color = counts.axis, counts.color
     figure = go.Figure()
     table = counts.table
     labels = [plain(label) for label in axis.labels]
-    for index, (name, rows) in enumerate(_groups(table, "color" if color else None)):
+    noun = fields.noun
+    for name, rows, bar_color in _groups(table, "color" if color else None, fields, color and color.field):
         by_key = dict(zip(rows["x"], rows["count"], strict=True))
         figure.add_trace(
             go.Bar(
                 x=axis.positions if axis.is_binned else labels,
                 y=[int(by_key.get(key, 0)) for key in axis.keys],
                 width=axis.width,
-                name=name or "monsters",
-                marker_color=_color_for(color.field if color else None, name, index),
+                name=name or noun,
+                marker_color=bar_color,
                 customdata=labels,
-                hovertemplate="%{customdata}: %{y:,} monsters<extra>%{fullData.name}</extra>",
+                hovertemplate=f"%{{customdata}}: %{{y:,}} {noun}<extra>%{{fullData.name}}</extra>",
             )
         )
     figure.update_layout(
         barmode="stack",
         bargap=0.02 if axis.is_binned else 0.2,
-        xaxis_title=label(axis.field),
-        yaxis_title="Monsters",
-        legend_title_text=label(color.field) if color else None,
+        xaxis_title=fields.label(axis.field),
+        yaxis_title=noun.capitalize(),
+        legend_title_text=fields.label(color.field) if color else None,
         showlegend=bool(color),
-        **_category_axes(axis.field),
+        **_category_axes(fields, axis.field),
     )
-    return _layout(
-        figure, f"Distribution of {label(axis.field)}", _how_many(counts.total, counts.sampled_percent)
-    )
+    how = _how_many(counts.total, counts.sampled_percent, noun) + _top_note(axis, fields)
+    return _layout(figure, f"Distribution of {fields.label(axis.field)}", how)
 
 
-def _how_many(total: int, sampled_percent: float | None) -> str:
-    """A chart's count of monsters, saying when it is an estimate from a sample of the table."""
+def _how_many(total: int, sampled_percent: float | None, noun: str = "monsters") -> str:
+    """A chart's count of rows, saying when it is an estimate from a sample of the table."""
     if sampled_percent is None:
-        return f"{total:,} monsters"
-    return f"about {total:,} monsters, estimated from a {sampled_percent:.2g}% sample of the table"
+        return f"{total:,} {noun}"
+    return f"about {total:,} {noun}, estimated from a {sampled_percent:.2g}% sample of the table"
 
 
-def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
+def box_figure(stats: BoxStats, *, y: str, fields: ChartFields = MONSTER_FIELDS) -> go.Figure:
     axis, color = stats.axis, stats.color
     figure = go.Figure()
     labels = dict(zip(axis.keys, map(plain, axis.labels), strict=True))
-    for index, (name, rows) in enumerate(_groups(stats.table, "color" if color else None)):
+    for name, rows, box_color in _groups(
+        stats.table, "color" if color else None, fields, color and color.field
+    ):
         rows = rows.set_index("x").reindex([key for key in axis.keys if key in set(rows["x"])])
         figure.add_trace(
             go.Box(
@@ -242,33 +278,37 @@ def box_figure(stats: BoxStats, *, y: str) -> go.Figure:
                 lowerfence=rows["min"].tolist(),
                 upperfence=rows["max"].tolist(),
                 mean=rows["mean"].tolist(),
-                name=name or label(y),
-                marker_color=_color_for(color.field if color else None, name, index),
+                name=name or fields.label(y),
+                marker_color=box_color,
                 boxpoints=False,
             )
         )
     total = int(stats.table["count"].sum())
     if stats.sampled_percent:
-        how = _how_many(total, stats.sampled_percent)
+        how = _how_many(total, stats.sampled_percent, fields.noun)
     elif stats.sampled_from:
         how = f"quartiles from a uniform sample of {stats.sampled_from:,} rows; counts, means, extremes exact"
     else:
-        how = f"{total:,} monsters"
+        how = f"{total:,} {fields.noun}"
     figure.update_layout(
         boxmode="group" if color else "overlay",
-        xaxis_title=label(axis.field),
-        yaxis_title=label(y),
-        legend_title_text=label(color.field) if color else None,
+        xaxis_title=fields.label(axis.field),
+        yaxis_title=fields.label(y),
+        legend_title_text=fields.label(color.field) if color else None,
         showlegend=bool(color),
-        xaxis={"type": "category", **_category_axes(axis.field).get("xaxis", {})},
+        xaxis={"type": "category", **_category_axes(fields, axis.field).get("xaxis", {})},
     )
-    return _layout(figure, f"{label(y)} by {label(axis.field)}", how)
+    return _layout(figure, f"{fields.label(y)} by {fields.label(axis.field)}", how + _top_note(axis, fields))
 
 
 def density_figure(
-    x_axis: Axis, y_axis: Axis, table: pd.DataFrame, sampled_percent: float | None = None
+    x_axis: Axis,
+    y_axis: Axis,
+    table: pd.DataFrame,
+    sampled_percent: float | None = None,
+    fields: ChartFields = MONSTER_FIELDS,
 ) -> go.Figure:
-    """A 2-D histogram as a heat map: monsters per cell of the x by y grid."""
+    """A 2-D histogram as a heat map: rows per cell of the x by y grid."""
     grid = np.zeros((len(y_axis.keys), len(x_axis.keys)), dtype=np.int64)
     x_index = {key: i for i, key in enumerate(x_axis.keys)}
     y_index = {key: i for i, key in enumerate(y_axis.keys)}
@@ -281,22 +321,26 @@ def density_figure(
             y=y_axis.positions if y_axis.is_binned else [plain(label) for label in y_axis.labels],
             z=np.where(grid > 0, grid, np.nan),  # empty cells stay background
             colorscale="Inferno",
-            colorbar={"title": {"text": "Monsters"}},
+            colorbar={"title": {"text": fields.noun.capitalize()}},
             hovertemplate=(
-                f"{label(x_axis.field)}: %{{x}}<br>{label(y_axis.field)}: %{{y}}"
-                "<br>%{z:,} monsters<extra></extra>"
+                f"{fields.label(x_axis.field)}: %{{x}}<br>{fields.label(y_axis.field)}: %{{y}}"
+                f"<br>%{{z:,}} {fields.noun}<extra></extra>"
             ),
         )
     )
-    figure.update_layout(xaxis_title=label(x_axis.field), yaxis_title=label(y_axis.field))
+    figure.update_layout(xaxis_title=fields.label(x_axis.field), yaxis_title=fields.label(y_axis.field))
     return _layout(
         figure,
-        f"Density of {label(y_axis.field)} against {label(x_axis.field)}",
-        _how_many(int(grid.sum()), sampled_percent),
+        f"Density of {fields.label(y_axis.field)} against {fields.label(x_axis.field)}",
+        _how_many(int(grid.sum()), sampled_percent, fields.noun)
+        + _top_note(x_axis, fields)
+        + _top_note(y_axis, fields),
     )
 
 
-def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
+def distribution_figure(
+    column: ColumnProfile, *, most: int = 30, fields: ChartFields = MONSTER_FIELDS
+) -> go.Figure:
     """A small bar chart of one column: its bins, its values, or its most common values."""
     labels, counts = column.distribution
     binned = len(labels) == len(counts) + 1  # bin edges, not values
@@ -316,13 +360,15 @@ def distribution_figure(column: ColumnProfile, *, most: int = 30) -> go.Figure:
         height=220,
         margin={"l": 40, "r": 10, "t": 10, "b": 40},
         bargap=0.02 if binned else 0.15,
-        xaxis={"type": "category", **_category_axes(column.name).get("xaxis", {})} if not binned else {},
+        xaxis={"type": "category", **_category_axes(fields, column.name).get("xaxis", {})}
+        if not binned
+        else {},
     )
     return figure
 
 
-def correlation_figure(matrix: pd.DataFrame) -> go.Figure:
-    names = [label(field) for field in matrix.columns]
+def correlation_figure(matrix: pd.DataFrame, fields: ChartFields = MONSTER_FIELDS) -> go.Figure:
+    names = [fields.label(field) for field in matrix.columns]
     figure = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import forms
 
 from bandersnatch.columns import KINDS as COLUMN_KINDS
 from bandersnatch.columns import Column
 from monsters.forms import MonsterFilterForm
 
-from .fields import CHART_FIELDS, COLOR_FIELDS, KINDS, NUMERIC, label
+from .fields import KINDS, MONSTER_CHART, MONSTER_FIELDS, ChartFields
+from .filters import TablePosition
 
 
 def _choice(name: str, allowed) -> dict:
@@ -15,53 +18,28 @@ def _choice(name: str, allowed) -> dict:
     return {"invalid_choice": f"Unknown {name} %(value)s. Allowed: {listed}."}
 
 
-class ChartForm(MonsterFilterForm):
-    """The /view parameters: what to draw (x, y, color, kind) and the row filters."""
+class ChartChoices(forms.Form):
+    """What to draw (x, y, color, kind); chart_form adds the fields of one table and its row filters."""
 
-    DEFAULTS = {"x": "level", "y": "health", "color": "rarity", "kind": "scatter"}
-
-    x = forms.ChoiceField(
-        choices=[(f, label(f)) for f in CHART_FIELDS],
-        error_messages=_choice("field", CHART_FIELDS),
-        label="X axis",
-    )
-    y = forms.ChoiceField(
-        choices=[(f, label(f)) for f in CHART_FIELDS],
-        error_messages=_choice("field", CHART_FIELDS),
-        label="Y axis",
-    )
-    color = forms.ChoiceField(
-        choices=[("", "None"), *((f, label(f)) for f in COLOR_FIELDS)],
-        required=False,
-        error_messages=_choice("colour field", COLOR_FIELDS),
-        label="Colour",
-    )
-    kind = forms.ChoiceField(
-        choices=[(k, k.capitalize()) for k in KINDS],
-        error_messages=_choice("chart kind", KINDS),
-        label="Chart",
-    )
+    fields_of_chart: ChartFields
+    defaults: dict = {}
 
     def __init__(self, data=None, **kwargs):
-        # Missing parameters take the defaults (a bare /view draws a chart).
+        # Missing parameters take the defaults (a bare page draws a chart).
         if data is not None:
             data = data.copy()
-            for name, value in self.DEFAULTS.items():
-                if name not in data:
+            for name, value in self.defaults.items():
+                if name not in data and value is not None:
                     data[name] = value
         super().__init__(data, **kwargs)
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == "box" and cleaned.get("y") and cleaned["y"] not in NUMERIC:
-            self.add_error("y", f"A box plot needs a numeric y axis: {', '.join(NUMERIC)}.")
+        numeric = self.fields_of_chart.numeric
+        if cleaned.get("kind") == "box" and cleaned.get("y") and cleaned["y"] not in numeric:
+            names = ", ".join(self.fields_of_chart.label(name) for name in numeric) or "none in this table"
+            self.add_error("y", f"A box plot needs a numeric y axis: {names}.")
         return cleaned
-
-    def hidden_ranges(self):
-        """Resource ranges given in the URL: the form has no inputs for them but keeps them."""
-        for name in ("health_min", "health_max", "energy_min", "energy_max", "sanity_min", "sanity_max"):
-            if self[name].value() not in (None, ""):
-                yield self[name]
 
     def chart(self) -> dict:
         """What to draw: x, y, color (None for no colour) and kind."""
@@ -71,6 +49,49 @@ class ChartForm(MonsterFilterForm):
             "color": self.cleaned_data["color"] or None,
             "kind": self.cleaned_data["kind"],
         }
+
+    def row_filters(self):
+        """The bound fields filtering the rows, in the form's order."""
+        return [self[name] for name in self.fields if name not in CHART_CHOICES and name not in POSITION]
+
+
+CHART_CHOICES = ("kind", "x", "y", "color")
+POSITION = TablePosition.POSITION
+
+
+@lru_cache(maxsize=256)
+def chart_form(fields: ChartFields, filters: type[forms.Form], defaults: tuple) -> type[ChartChoices]:
+    """The chart form of a table: its chartable fields to pick from, with its table's filters."""
+    chartable = fields.chartable
+    picks = [(name, fields.label(name)) for name in chartable]
+    attributes = {
+        "kind": forms.ChoiceField(
+            choices=[(k, k.capitalize()) for k in KINDS],
+            error_messages=_choice("chart kind", KINDS),
+            label="Chart",
+        ),
+        "x": forms.ChoiceField(choices=picks, error_messages=_choice("field", chartable), label="X axis"),
+        "y": forms.ChoiceField(choices=picks, error_messages=_choice("field", chartable), label="Y axis"),
+        "color": forms.ChoiceField(
+            choices=[("", "None"), *((name, fields.label(name)) for name in fields.colors)],
+            required=False,
+            error_messages=_choice("colour field", fields.colors),
+            label="Colour",
+        ),
+        "fields_of_chart": fields,
+        "defaults": dict(defaults),
+    }
+    return type("ChartForm", (ChartChoices, filters), attributes)
+
+
+class ChartForm(chart_form(MONSTER_FIELDS, MonsterFilterForm, tuple(MONSTER_CHART.items()))):
+    """The /view parameters: the monster chart choices and the filters of /data."""
+
+    def hidden_ranges(self):
+        """Resource ranges given in the URL: the form has no inputs for them but keeps them."""
+        for name in ("health_min", "health_max", "energy_min", "energy_max", "sanity_min", "sanity_max"):
+            if self[name].value() not in (None, ""):
+                yield self[name]
 
 
 class DatasetUploadForm(forms.Form):

@@ -1,7 +1,9 @@
 """Chart data, computed in the database: only aggregates or a sample leave it.
 
-Field names reach SQL only after checking against analytics.fields, through the
-ORM or quote_name; values always travel as query parameters.
+Every chart function takes the rows to draw (a QuerySet of the monsters or of
+any dataset) and the table's ChartFields; field names reach SQL only after
+checking against those, through the ORM or quote_name; values always travel
+as query parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monsters.models import Monster
 from monsters.pagination import Count as RowCount
 from monsters.pagination import count_rows, table_rows
 
-from .fields import CATEGORY_ORDER, CHART_FIELDS, CONTINUOUS, DISCRETE, NUMERIC, ROW_FIELDS
+from .fields import DISCRETE_MAX_VALUES, MONSTER_FIELDS, ChartFields
 from .stats import Axis, BoxStats, Counts, interpolate, nice_edges, quantile_positions
 
 SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters
@@ -37,14 +39,14 @@ PROFILE_SAMPLE_ROWS = 30_000
 SAMPLE_SEED = 20_260_101
 
 
+# A text column's axis shows at most this many of its values, the most common.
+TEXT_AXIS_VALUES = 50
+CONTINUOUS = MONSTER_FIELDS.continuous  # the monster statistics' resources
+
+
 def matching(filters: dict) -> QuerySet:
+    """The monsters the filters of /data and /view keep."""
     return Monster.objects.matching(**filters).order_by()
-
-
-def _check(field: str) -> str:
-    if field not in CHART_FIELDS and field != "id":
-        raise ValueError(f"Unknown field {field!r}.")
-    return field
 
 
 # Sampling -------------------------------------------------------------------
@@ -65,7 +67,7 @@ class Sample:
 BLOCK_SAMPLE_TABLE_ROWS = 500_000
 
 
-def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
+def sample_rows(queryset: QuerySet, fields: ChartFields, *, size: int, columns=None) -> Sample:
     """A random sample of at most `size` rows, every row when there are few.
 
     PostgreSQL draws it with TABLESAMPLE and a fixed seed, so a chart is stable
@@ -73,7 +75,7 @@ def sample_rows(queryset: QuerySet, *, size: int, columns=ROW_FIELDS) -> Sample:
     fewer than BLOCK_SAMPLE_TABLE_ROWS, SYSTEM (whole pages) in a larger one;
     other databases order by random().
     """
-    columns = [_check(column) for column in columns]
+    columns = [fields.check(column) for column in columns or fields.sample_columns()]
     total = count_rows(queryset)
     if total.value <= size and not total.is_estimate:
         return Sample(_frame(queryset.values_list(*columns), columns), total)
@@ -125,24 +127,28 @@ def _frame(rows, columns) -> pd.DataFrame:
 
 
 def axis_for(
-    queryset: QuerySet, field: str, *, bins: int, percent: float | None = None
+    queryset: QuerySet, fields: ChartFields, field: str, *, bins: int, percent: float | None = None
 ) -> tuple[Axis, object]:
-    """The Axis for `field` over `queryset` (or its sample of `percent`), and the expression to group by."""
-    _check(field)
-    if field in CONTINUOUS:
+    """The Axis for `field` over `queryset` (or its sample of `percent`), and the expression to group by.
+
+    Numbers are binned; whole numbers get a bar each while they span at most
+    DISCRETE_MAX_VALUES; categories keep their own order; any other text
+    shows its TEXT_AXIS_VALUES most common values.
+    """
+    fields.check(field)
+    if field in fields.category_order:
+        return Axis(field, list(fields.category_order[field])), F(field)
+    if field in fields.numeric:
         bounds = _extremes(queryset, field, percent)
         low, high = bounds["low"], bounds["high"]
         if low is None:
             return Axis(field, [], []), F(field)
+        if field in fields.discrete and high - low < DISCRETE_MAX_VALUES:  # every whole number between
+            return Axis(field, list(range(low, high + 1))), F(field)
         edges = nice_edges(low, high, bins)
         return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
-    if field in CATEGORY_ORDER:
-        return Axis(field, list(CATEGORY_ORDER[field])), F(field)
-    if field in DISCRETE:  # every whole number between the extremes
-        bounds = _extremes(queryset, field, percent)
-        keys = [] if bounds["low"] is None else list(range(bounds["low"], bounds["high"] + 1))
-        return Axis(field, keys), F(field)
-    keys = sorted(queryset.values_list(field, flat=True).distinct())
+    common = queryset.exclude(**{f"{field}__isnull": True}).values(field).annotate(n=Count("pk"))
+    keys = [row[field] for row in common.order_by("-n", field)[:TEXT_AXIS_VALUES]]
     return Axis(field, keys), F(field)
 
 
@@ -201,25 +207,34 @@ def _grouped(rows: QuerySet, columns: list[str], percent: float | None) -> pd.Da
 
 
 def histogram_counts(
-    filters: dict, *, x: str, color: str | None = None, bins: int = HISTOGRAM_BINS
+    queryset: QuerySet, fields: ChartFields, *, x: str, color: str | None = None, bins: int = HISTOGRAM_BINS
 ) -> Counts:
-    queryset = matching(filters)
+    queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, x, bins=bins, percent=percent)
-    color_axis = _axis(queryset, color, bins=bins, percent=percent)[0] if color else None
+    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent)
+    color_axis = _axis(queryset, fields, color, bins=bins, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     rows = queryset.annotate(**groups).values(*groups).annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, [*groups, "count"], percent), percent)
     if percent is not None and not x_axis.keys:
-        x_axis = Axis(x, sorted(table["x"].unique()))
+        x_axis = _sampled_axis(table, "x", x)
     return Counts(x_axis, color_axis, table, int(table["count"].sum()), sampled_percent=percent)
 
 
-def _axis(queryset: QuerySet, field: str, *, bins: int, percent: float | None) -> tuple[Axis, object]:
+def _axis(
+    queryset: QuerySet, fields: ChartFields, field: str, *, bins: int, percent: float | None
+) -> tuple[Axis, object]:
     """axis_for, except that a sampled chart takes a free text field's values from its sample."""
-    if percent is not None and field not in NUMERIC and field not in CATEGORY_ORDER:
-        return Axis(field, []), F(field)
-    return axis_for(queryset, field, bins=bins, percent=percent)
+    if percent is not None and field not in fields.numeric and field not in fields.category_order:
+        return Axis(fields.check(field), []), F(field)
+    return axis_for(queryset, fields, field, bins=bins, percent=percent)
+
+
+def _sampled_axis(table: pd.DataFrame, column: str, field: str) -> Axis:
+    """A text field's axis from a sampled chart's counts: its most common values, as axis_for does."""
+    counts = table.dropna(subset=[column]).groupby(column)["count"].sum()
+    top = counts.sort_values(ascending=False, kind="stable").head(TEXT_AXIS_VALUES)
+    return Axis(field, top.index.tolist())
 
 
 def _scaled(table: pd.DataFrame, percent: float | None) -> pd.DataFrame:
@@ -230,35 +245,37 @@ def _scaled(table: pd.DataFrame, percent: float | None) -> pd.DataFrame:
 
 
 def density_counts(
-    filters: dict, *, x: str, y: str, bins: int = DENSITY_BINS
+    queryset: QuerySet, fields: ChartFields, *, x: str, y: str, bins: int = DENSITY_BINS
 ) -> tuple[Axis, Axis, pd.DataFrame, float | None]:
     """Counts on the grid of x groups by y groups (columns x, y, count), and the sample's share if any."""
-    queryset = matching(filters)
+    queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, x, bins=bins, percent=percent)
-    y_axis, y_expr = _axis(queryset, y, bins=bins, percent=percent)
+    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent)
+    y_axis, y_expr = _axis(queryset, fields, y, bins=bins, percent=percent)
     rows = queryset.annotate(gx=x_expr, gy=y_expr).values("gx", "gy").annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, ["gx", "gy", "count"], percent), percent).rename(
         columns={"gx": "x", "gy": "y"}
     )
     if percent is not None:
-        x_axis = x_axis if x_axis.keys else Axis(x, sorted(table["x"].unique()))
-        y_axis = y_axis if y_axis.keys else Axis(y, sorted(table["y"].unique()))
+        x_axis = x_axis if x_axis.keys else _sampled_axis(table, "x", x)
+        y_axis = y_axis if y_axis.keys else _sampled_axis(table, "y", y)
     return x_axis, y_axis, table, percent
 
 
-def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> BoxStats:
+def box_stats(
+    queryset: QuerySet, fields: ChartFields, *, y: str, x: str, color: str | None = None
+) -> BoxStats:
     """Per group of x (and colour): exact count, mean, min and max; quartiles.
 
     Quartiles are percentile_cont in PostgreSQL, over every row up to
     EXACT_QUARTILE_ROWS and over a uniform sample of that size beyond.
     """
-    if y not in NUMERIC:
+    if y not in fields.numeric:
         raise ValueError(f"A box plot needs a numeric y, not {y!r}.")
-    queryset = matching(filters)
+    queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, x, bins=12, percent=percent)
-    color_axis = _axis(queryset, color, bins=12, percent=percent)[0] if color else None
+    x_axis, x_expr = _axis(queryset, fields, x, bins=12, percent=percent)
+    color_axis = _axis(queryset, fields, color, bins=12, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     exact = (
         queryset.annotate(**groups)
@@ -268,7 +285,7 @@ def box_stats(filters: dict, *, y: str, x: str, color: str | None = None) -> Box
     )
     table = _scaled(_grouped(exact, [*groups, "count", "mean", "min", "max"], percent), percent)
     if percent is not None and not x_axis.keys:
-        x_axis = Axis(x, sorted(table["x"].unique()))
+        x_axis = _sampled_axis(table, "x", x)
     quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()), percent=percent)
     table = table.merge(quartiles, on=list(groups), how="left")
     return BoxStats(x_axis, color_axis, table, sampled_from, sampled_percent=percent)

@@ -10,7 +10,10 @@ from itertools import accumulate
 
 import pandas as pd
 
-from .fields import CATEGORY_ORDER, CONTINUOUS, NUMERIC
+from .fields import MONSTER_FIELDS
+
+CONTINUOUS, NUMERIC = MONSTER_FIELDS.continuous, MONSTER_FIELDS.numeric  # the monster profile's
+CATEGORY_ORDER = MONSTER_FIELDS.category_order
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,61 +17,137 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bandersnatch.db import QueryTimedOut, time_limited_queries
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
-from monsters.models import Monster
+from monsters.columns import MONSTER_COLUMNS
 
 from . import tasks
 from .csvfiles import CsvRejected
 from .datasets import dataset_delete, dataset_preview, replacement_check, upload_store
 from .export import csv_lines, csv_rows
+from .fields import chart_fields
 from .filters import rows_matching, table_form
-from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, preview_form
+from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, chart_form, preview_form
 from .models import Dataset
 from .profile import dataset_profile
-from .services import figure_for, profile_figures, statistics
+from .services import MONSTERS, ChartSource, dataset_source, figure_for, profile_figures, statistics
 from .table import dataset_rows, dataset_table_page
 
 
-def _rows_url(filters: dict) -> str:
-    """/data with the same filters: the rows behind a chart."""
+def _with_query(url: str, filters: dict) -> str:
+    """`url` with the filters as its query: the rows behind a chart."""
     query = urlencode({key: value for key, value in filters.items() if value not in (None, "")})
-    return reverse("monsters:data") + (f"?{query}" if query else "")
+    return url + (f"?{query}" if query else "")
 
 
-def _chart(form: ChartForm) -> dict:
+@dataclass
+class ChartPage:
+    """One table's chart page: where its rows, its figures and its row pages are."""
+
+    source: ChartSource
+    form_class: type
+    title: str
+    rows_url: str  # the table page
+    figure_url: str  # the figure alone, for the page's script
+    row_url: str  # a row's page, with 0 for its id
+    columns: tuple  # the table's column description (for the script's bounds)
+    dataset: Dataset | None = None
+
+
+def _monster_chart_page() -> ChartPage:
+    return ChartPage(
+        source=MONSTERS, form_class=ChartForm, title="View the monsters", rows_url=reverse("monsters:data"),
+        figure_url=reverse("analytics:figure"), row_url=reverse("monsters:detail", args=[0]),
+        columns=MONSTER_COLUMNS,
+    )  # fmt: skip
+
+
+def _dataset_chart_page(request: HttpRequest, slug: str) -> ChartPage:
+    dataset = _visible_dataset(request, slug)
+    source = dataset_source(dataset)
+    filters = table_form(dataset.column_list)
+    return ChartPage(
+        source=source, form_class=chart_form(source.fields, filters, tuple((source.default or {}).items())),
+        title=f"Charts of {dataset.name}", rows_url=dataset.get_absolute_url(),
+        figure_url=reverse("analytics:dataset-figure", args=[slug]),
+        row_url=reverse("analytics:dataset-row", args=[slug, 0]), columns=dataset.column_list,
+        dataset=dataset,
+    )  # fmt: skip
+
+
+def _chart(chart_page: ChartPage, form) -> dict:
     with time_limited_queries():
-        figure = figure_for(**form.chart(), filters=form.filters())
-    return {"figure": figure, "rows_url": _rows_url(form.filters())}
+        figure = figure_for(chart_page.source, **form.chart(), filters=form.filters())
+    return {"figure": figure, "rows_url": _with_query(chart_page.rows_url, form.filters())}
 
 
-@require_GET
-def view(request: HttpRequest) -> HttpResponse:
-    form = ChartForm(request.GET)
-    context = {"form": form, "has_data": Monster.objects.exists()}
+def _chart_view(request: HttpRequest, chart_page: ChartPage) -> HttpResponse:
+    form = chart_page.form_class(request.GET)
+    context = {
+        "form": form, "page": chart_page, "dataset": chart_page.dataset,
+        "has_data": chart_page.source.rows({}).exists(), "can_chart": chart_page.source.default is not None,
+        "chart_config": chart_config(chart_page),
+    }  # fmt: skip
+    if not context["can_chart"]:
+        return render(request, "analytics/view.html", context)
     if not form.is_valid():
         return render(request, "analytics/view.html", context, status=400)
     if not context["has_data"]:
         return render(request, "analytics/view.html", context)
     try:
-        context.update(_chart(form), chart=form.chart())
+        context.update(_chart(chart_page, form), chart=form.chart())
     except QueryTimedOut:
         return render(request, "analytics/view.html", {**context, "timed_out": True}, status=503)
     return render(request, "analytics/view.html", context)
 
 
-@require_GET
-def view_figure(request: HttpRequest) -> JsonResponse:
+def chart_config(chart_page: ChartPage) -> dict:
+    """What the page's script needs to turn a box drawn on a scatter into the table's filters."""
+    fields = chart_page.source.fields
+    bounds = {
+        column.name: [column.minimum, column.maximum]
+        for column in chart_page.columns
+        if column.name in fields.numeric and column.minimum is not None and column.maximum is not None
+    }
+    return {
+        "numeric": list(fields.numeric), "whole": list(fields.discrete), "bounds": bounds,
+        "rows_url": chart_page.rows_url, "row_url": chart_page.row_url,
+    }  # fmt: skip
+
+
+def _figure_view(request: HttpRequest, chart_page: ChartPage) -> JsonResponse:
     """The figure alone, for the page's script to redraw without a reload."""
-    form = ChartForm(request.GET)
+    form = chart_page.form_class(request.GET)
+    if chart_page.source.default is None:
+        return JsonResponse({"message": "This table has no column that can be charted."}, status=400)
     if not form.is_valid():
         errors = {field: [str(e) for e in messages] for field, messages in form.errors.items()}
         first = next(iter(errors.values()))[0]
         return JsonResponse({"message": first, "errors": errors}, status=400)
     try:
-        return JsonResponse(_chart(form))
+        return JsonResponse(_chart(chart_page, form))
     except QueryTimedOut:
         return JsonResponse(
             {"message": "The chart took too long to compute; narrow the filters."}, status=503
         )
+
+
+@require_GET
+def view(request: HttpRequest) -> HttpResponse:
+    return _chart_view(request, _monster_chart_page())
+
+
+@require_GET
+def view_figure(request: HttpRequest) -> JsonResponse:
+    return _figure_view(request, _monster_chart_page())
+
+
+@require_GET
+def dataset_view(request: HttpRequest, slug: str) -> HttpResponse:
+    return _chart_view(request, _dataset_chart_page(request, slug))
+
+
+@require_GET
+def dataset_view_figure(request: HttpRequest, slug: str) -> JsonResponse:
+    return _figure_view(request, _dataset_chart_page(request, slug))
 
 
 @require_GET
@@ -233,7 +310,7 @@ def dataset_statistics(request: HttpRequest, slug: str) -> HttpResponse:
             profile = dataset_profile(dataset)
     except QueryTimedOut:
         return render(request, "analytics/dataset_profile.html", {**context, "timed_out": True}, status=503)
-    context.update(profile=profile, figures=profile_figures(profile))
+    context.update(profile=profile, figures=profile_figures(profile, chart_fields(dataset.column_list)))
     return render(request, "analytics/dataset_profile.html", context)
 
 

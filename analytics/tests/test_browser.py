@@ -1,5 +1,7 @@
 """/view in a real browser: headless Chromium driven by Playwright (see bandersnatch.tests.browser)."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from bandersnatch.tests.browser import chromium_page
@@ -35,6 +37,20 @@ def test_view_draws_the_chart_and_redraws_it_for_a_new_x_axis(live_server, page)
     )
     assert "x=energy" in page.url  # the new chart has a shareable URL
     assert page.locator("#rows-link").get_attribute("href") == "/data/"
+
+
+def test_a_box_drawn_on_the_scatter_opens_those_monsters_in_the_table(live_server, page):
+    page.goto(f"{live_server.url}/view/?type=Fey")
+    page.wait_for_selector("#chart .main-svg", timeout=15_000)
+    plot = page.locator("#chart .nsewdrag").bounding_box()
+    page.mouse.move(plot["x"] + 5, plot["y"] + plot["height"] * 0.4)  # from the left edge: below level 1
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] - 5, steps=8)
+    page.mouse.up()
+    page.wait_for_url("**/data/?*level_min=*")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["type"] == ["Fey"] and query["level_min"] == ["1"]  # kept within the level's bounds
+    assert query["health_min"] == ["0"] and "health_max" in query and not {"kind", "x", "y"} & set(query)
 
 
 def test_statistics_page_draws_every_figure(live_server, page):

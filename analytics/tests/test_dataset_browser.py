@@ -6,8 +6,8 @@ import pytest
 
 from bandersnatch.tests.browser import chromium_page
 
-CSV = "City,Population,Coastal,Region\n" + "".join(
-    f"Town {i},{1000 + i * 37},{'yes' if i % 3 else 'no'},{['North', 'South', 'East'][i % 3]}\n"
+CSV = "City,Population,Coastal,Region,Area\n" + "".join(
+    f"Town {i},{1000 + i * 37},{'yes' if i % 3 else 'no'},{['North', 'South', 'East'][i % 3]},{i * 2.5}\n"
     for i in range(60)
 )
 PASSWORD = "a-long-browser-password"
@@ -69,7 +69,7 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.wait_for_url("**/ops/jobs/*/")
         run_worker_in_a_thread()
         page.wait_for_selector(".badge.job-succeeded", timeout=20_000)  # the page reloads itself
-        assert "Loaded 60 rows and 4 columns as Towns." in page.text_content("main")
+        assert "Loaded 60 rows and 5 columns as Towns." in page.text_content("main")
         page.click("text=See the table")
         page.wait_for_url("**/datasets/towns/")
         assert "60 matching rows" in page.text_content(".table-summary")
@@ -80,3 +80,17 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         drawn = "[...document.querySelectorAll('[data-figure]')].every(c => c.querySelector('.main-svg'))"
         page.wait_for_function(drawn, timeout=15_000)
         assert page.locator("[data-figure]").count() >= 3  # the distributions, drawn
+
+        page.click("main a:has-text('Charts')")
+        page.wait_for_url("**/datasets/towns/view/")
+        page.wait_for_selector("#chart .main-svg", timeout=15_000)
+        assert page.locator("#chart .xtitle").text_content() == "Population"
+        assert page.locator("#chart .ytitle").text_content() == "Area"
+        assert page.locator("#chart .legendtext").count() == 2  # coloured by the first few-valued column, Coastal
+        box = page.locator("#chart .nsewdrag").bounding_box()  # a box over the plot's middle
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, steps=8)
+        page.mouse.up()
+        page.wait_for_url("**/datasets/towns/?*population_min=*")  # the table, filtered to the box
+        assert "area_min=" in page.url and "matching row" in page.text_content(".table-summary")

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics import selectors
+from analytics.fields import MONSTER_FIELDS
 from analytics.stats import table_profile
 from monsters.models import Monster
 from monsters.services import monsters_seed
@@ -21,7 +22,7 @@ def monsters() -> pd.DataFrame:
 
 
 def test_a_small_table_is_sampled_whole(monsters):
-    sample = selectors.sample_rows(selectors.matching({}), size=1000)
+    sample = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=1000)
     assert sample.is_complete
     assert sorted(sample.rows["id"]) == sorted(monsters["id"])
     assert list(sample.rows.columns) == [
@@ -38,7 +39,7 @@ def test_a_small_table_is_sampled_whole(monsters):
 
 
 def test_a_large_table_is_sampled_uniformly_and_says_so(monsters):
-    sample = selectors.sample_rows(selectors.matching({"type": "Fey"}), size=20)
+    sample = selectors.sample_rows(selectors.matching({"type": "Fey"}), MONSTER_FIELDS, size=20)
     fey = monsters[monsters["type"] == "Fey"]
     assert len(sample.rows) <= 20 and not sample.is_complete
     assert set(sample.rows["id"]) <= set(fey["id"])
@@ -48,16 +49,18 @@ def test_a_large_table_is_sampled_uniformly_and_says_so(monsters):
 @POSTGRES
 def test_postgresql_samples_with_tablesample_and_a_fixed_seed(monsters, monkeypatch):
     monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)  # count is an estimate now
-    first = selectors.sample_rows(selectors.matching({}), size=50)
-    again = selectors.sample_rows(selectors.matching({}), size=50)
+    first = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=50)
+    again = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=50)
     assert first.total.is_estimate
     assert 20 <= len(first.rows) <= 50
     assert first.rows["id"].tolist() == again.rows["id"].tolist()  # stable until the data change
-    assert selectors.sample_rows(selectors.matching({"q": "no such name"}), size=50).rows.empty
+    assert selectors.sample_rows(
+        selectors.matching({"q": "no such name"}), MONSTER_FIELDS, size=50
+    ).rows.empty
 
 
 def test_histogram_counts_add_up_per_bin_and_colour(monsters):
-    counts = selectors.histogram_counts({}, x="health", color="rarity")
+    counts = selectors.histogram_counts(selectors.matching({}), MONSTER_FIELDS, x="health", color="rarity")
     assert counts.total == len(monsters)
     edges = counts.axis.edges
     bins = np.minimum(np.floor((monsters["health"] - edges[0]) / (edges[1] - edges[0])), len(edges) - 2)
@@ -67,16 +70,18 @@ def test_histogram_counts_add_up_per_bin_and_colour(monsters):
 
 
 def test_histogram_of_a_category_and_of_level(monsters):
-    by_type = selectors.histogram_counts({"level_max": 5}, x="type")
+    by_type = selectors.histogram_counts(selectors.matching({"level_max": 5}), MONSTER_FIELDS, x="type")
     expected = monsters[monsters["level"] <= 5]["type"].value_counts()
     assert by_type.table.set_index("x")["count"].to_dict() == expected.to_dict()
     assert by_type.axis.keys == ["Demonic", "Devilkin", "Dragon", "Elemental", "Fey", "Undead"]
-    by_level = selectors.histogram_counts({}, x="level")
+    by_level = selectors.histogram_counts(selectors.matching({}), MONSTER_FIELDS, x="level")
     assert by_level.table.set_index("x")["count"].to_dict() == monsters["level"].value_counts().to_dict()
 
 
 def test_density_counts_the_grid(monsters):
-    x_axis, y_axis, table, sampled = selectors.density_counts({}, x="health", y="rarity")
+    x_axis, y_axis, table, sampled = selectors.density_counts(
+        selectors.matching({}), MONSTER_FIELDS, x="health", y="rarity"
+    )
     assert sampled is None
     assert table["count"].sum() == len(monsters)
     assert y_axis.keys == [f"Rank {k}" for k in range(6)]
@@ -84,7 +89,7 @@ def test_density_counts_the_grid(monsters):
 
 
 def test_box_stats_match_pandas_quartiles(monsters):
-    stats = selectors.box_stats({}, y="sanity", x="type", color="rarity")
+    stats = selectors.box_stats(selectors.matching({}), MONSTER_FIELDS, y="sanity", x="type", color="rarity")
     assert stats.sampled_from is None
     got = stats.table.set_index(["x", "color"]).sort_index()
     grouped = monsters.groupby(["type", "rarity"])["sanity"]
@@ -97,7 +102,7 @@ def test_box_stats_match_pandas_quartiles(monsters):
 
 
 def test_box_of_a_continuous_x_groups_it_in_bins(monsters):
-    stats = selectors.box_stats({}, y="energy", x="health")
+    stats = selectors.box_stats(selectors.matching({}), MONSTER_FIELDS, y="energy", x="health")
     assert stats.axis.is_binned
     assert stats.table["count"].sum() == len(monsters)
 
@@ -105,7 +110,7 @@ def test_box_of_a_continuous_x_groups_it_in_bins(monsters):
 @POSTGRES
 def test_box_quartiles_of_many_rows_come_from_a_sample(monsters, monkeypatch):
     monkeypatch.setattr(selectors, "EXACT_QUARTILE_ROWS", 100)
-    stats = selectors.box_stats({}, y="health", x="rarity")
+    stats = selectors.box_stats(selectors.matching({}), MONSTER_FIELDS, y="health", x="rarity")
     assert stats.sampled_from == 100
     assert stats.table["count"].sum() == len(monsters)  # counts stay exact
     assert stats.table["q1"].notna().any()
@@ -113,14 +118,16 @@ def test_box_quartiles_of_many_rows_come_from_a_sample(monsters, monkeypatch):
 
 def test_box_needs_a_numeric_y():
     with pytest.raises(ValueError, match="numeric y"):
-        selectors.box_stats({}, y="name", x="type")
+        selectors.box_stats(selectors.matching({}), MONSTER_FIELDS, y="name", x="type")
 
 
 def test_unknown_fields_never_reach_sql():
     with pytest.raises(ValueError, match="Unknown field"):
-        selectors.histogram_counts({}, x="health; DROP TABLE monsters_monster")
+        selectors.histogram_counts(
+            selectors.matching({}), MONSTER_FIELDS, x="health; DROP TABLE monsters_monster"
+        )
     with pytest.raises(ValueError, match="Unknown field"):
-        selectors.sample_rows(selectors.matching({}), size=5, columns=("id", "password"))
+        selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=5, columns=("id", "password"))
 
 
 def test_profile_matches_pandas_describe(monsters):
@@ -185,19 +192,25 @@ def test_charts_of_a_huge_table_come_from_a_block_sample_scaled_and_labelled(mon
     monkeypatch.setattr(selectors, "CHART_EXACT_ROWS", 10_000)
     monkeypatch.setattr(selectors, "CHART_SAMPLE_ROWS", 10_000)
     with CaptureQueriesContext(connection) as queries:
-        counts = selectors.histogram_counts({}, x="health", color="rarity")
+        counts = selectors.histogram_counts(
+            selectors.matching({}), MONSTER_FIELDS, x="health", color="rarity"
+        )
     extremes = [q["sql"] for q in queries.captured_queries if "min(" in q["sql"].lower()]
     assert extremes and all("TABLESAMPLE SYSTEM" in sql for sql in extremes)  # the axis from the sample too
     assert counts.sampled_percent == pytest.approx(100 * 10_000 / 30_000, rel=0.2)
     assert counts.total == pytest.approx(30_000, rel=0.2)
     assert "estimated from a" in charts.as_dict(charts.histogram_figure(counts))["layout"]["title"]["text"]
-    names = selectors.histogram_counts({}, x="name")
-    assert names.axis.keys and set(names.table["x"]) <= set(names.axis.keys)
-    *_, sampled = selectors.density_counts({}, x="health", y="level")
+    names = selectors.histogram_counts(selectors.matching({}), MONSTER_FIELDS, x="name")
+    per_name = names.table.groupby("x")["count"].sum()  # a text axis: its most common values in the sample
+    assert len(names.axis.keys) == selectors.TEXT_AXIS_VALUES < len(per_name)
+    assert per_name[names.axis.keys].min() >= per_name.drop(names.axis.keys).max()
+    *_, sampled = selectors.density_counts(selectors.matching({}), MONSTER_FIELDS, x="health", y="level")
     assert sampled is not None
-    box = selectors.box_stats({}, y="health", x="type")
+    box = selectors.box_stats(selectors.matching({}), MONSTER_FIELDS, y="health", x="type")
     assert box.sampled_percent is not None and set(box.table["x"]) <= set(box.axis.keys)
-    few = selectors.histogram_counts({"rarity": "Rank 5"}, x="health")  # under the limit: exact
+    few = selectors.histogram_counts(
+        selectors.matching({"rarity": "Rank 5"}), MONSTER_FIELDS, x="health"
+    )  # under the limit: exact
     assert few.sampled_percent is None
 
 
@@ -208,7 +221,7 @@ def test_a_filtered_charts_extremes_never_walk_the_fields_own_index(monsters):
         cursor.execute("ANALYZE monsters_monster")
     queryset = selectors.matching({"level_min": 15})
     with CaptureQueriesContext(connection) as queries:
-        axis, _ = selectors.axis_for(queryset, "sanity", bins=10)
+        axis, _ = selectors.axis_for(queryset, MONSTER_FIELDS, "sanity", bins=10)
     sql = next(q["sql"] for q in queries.captured_queries if "MIN(" in q["sql"])
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # leave the planner only indexes to choose from
@@ -227,7 +240,7 @@ def test_a_large_table_is_sampled_by_pages(monkeypatch):
     for threshold, method in [(1_000_000, "BERNOULLI"), (100, "SYSTEM")]:
         monkeypatch.setattr(selectors, "BLOCK_SAMPLE_TABLE_ROWS", threshold)
         with CaptureQueriesContext(connection) as queries:
-            sample = selectors.sample_rows(selectors.matching({}), size=500)
+            sample = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=500)
         assert any(f"TABLESAMPLE {method}" in q["sql"] for q in queries.captured_queries)
         assert 300 < len(sample.rows) <= 500
 
@@ -244,7 +257,7 @@ def test_a_sampled_chart_reads_a_bounded_share_of_the_table_and_its_quartiles_co
     queryset = selectors.matching({"type": "Fey"})
     assert selectors.chart_sample_percent(queryset) == pytest.approx(10.0, rel=0.05)
     with CaptureQueriesContext(connection) as queries:
-        box = selectors.box_stats({"type": "Fey"}, y="energy", x="rarity")
+        box = selectors.box_stats(selectors.matching({"type": "Fey"}), MONSTER_FIELDS, y="energy", x="rarity")
     quartiles = next(q["sql"] for q in queries.captured_queries if "percentile_cont" in q["sql"])
     assert f"TABLESAMPLE SYSTEM ({box.sampled_percent:.6f})" in quartiles
     assert box.sampled_from == pytest.approx(box.table["count"].sum() * box.sampled_percent / 100, rel=0.01)

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from analytics.fields import CHART_FIELDS, KINDS
+from analytics.fields import KINDS, MONSTER_FIELDS
 from monsters.services import monsters_seed
 
 pytestmark = pytest.mark.django_db
@@ -57,13 +57,13 @@ class TestView:
     @pytest.mark.parametrize(
         ("params", "message"),
         [
-            ({"x": "nope"}, "Unknown field nope. Allowed: " + ", ".join(CHART_FIELDS)),
+            ({"x": "nope"}, "Unknown field nope. Allowed: " + ", ".join(MONSTER_FIELDS.chartable)),
             ({"y": "password"}, "Unknown field password. Allowed:"),
             ({"color": "health"}, "Unknown colour field health. Allowed: rarity, type, level."),
             ({"kind": "pie"}, "Unknown chart kind pie. Allowed: scatter, histogram, box, density."),
             (
                 {"kind": "box", "y": "name"},
-                "A box plot needs a numeric y axis: level, health, energy, sanity.",
+                "A box plot needs a numeric y axis: Level, Health, Energy, Sanity.",
             ),
             ({"rarity": "Rank 9"}, "Select a valid choice"),
             ({"level_min": "abc"}, "Enter a whole number"),

@@ -8,7 +8,6 @@
     displaylogo: false,
     toImageButtonOptions: { format: "png", filename: "bandersnatch-chart", scale: 2 },
   };
-  var NUMERIC = { level: true, health: true, energy: true, sanity: true };
 
   function figureOf(element) {
     return JSON.parse(document.getElementById(element.dataset.figure).textContent);
@@ -30,41 +29,44 @@
     return params;
   }
 
-  // A box drawn on a scatter opens the table filtered to that range.
-  function openSelection(element, form, event) {
+  // A box drawn on a scatter opens the table filtered to that range, within
+  // each field's bounds (config: the page's chart-config, see analytics/views.py).
+  function openSelection(element, form, config, event) {
     if (!event || !event.range) return;
     var params = queryOf(form);
     ["x", "y", "color", "kind"].forEach(function (name) { params.delete(name); });
     [["x", element.dataset.x], ["y", element.dataset.y]].forEach(function (axis) {
       var field = axis[1], range = event.range[axis[0]];
-      if (!NUMERIC[field] || !range) return;
-      var low = Math.max(0, Math.min(range[0], range[1]));
-      var high = Math.max(range[0], range[1]);
-      if (field === "level") {
-        low = Math.max(1, Math.ceil(low));
-        high = Math.min(20, Math.floor(high));
-        if (low > high) return;
+      if (config.numeric.indexOf(field) < 0 || !range) return;
+      var bounds = config.bounds[field] || [-Infinity, Infinity];
+      var low = Math.max(bounds[0], Math.min(range[0], range[1]));
+      var high = Math.min(bounds[1], Math.max(range[0], range[1]));
+      if (config.whole.indexOf(field) >= 0) {
+        low = Math.ceil(low);
+        high = Math.floor(high);
       } else {
         low = Math.floor(low * 100) / 100;
         high = Math.ceil(high * 100) / 100;
       }
+      if (low > high) return;
       params.set(field + "_min", low);
       params.set(field + "_max", high);
     });
-    window.location.href = "/data/?" + params.toString();
+    window.location.href = config.rows_url + "?" + params.toString();
   }
 
-  function openPoint(event) {
+  function openPoint(config, event) {
     var point = event && event.points && event.points[0];
     var match = point && /^#(\d+)/.exec(point.text || "");
-    if (match) window.location.href = "/monsters/" + match[1] + "/";
+    if (match) window.location.href = config.row_url.replace(/0\/$/, match[1] + "/");
   }
 
   function setUpView(element, form) {
     var status = document.getElementById("chart-status");
     var rowsLink = document.getElementById("rows-link");
-    element.on("plotly_selected", function (event) { openSelection(element, form, event); });
-    element.on("plotly_click", openPoint);
+    var config = JSON.parse(document.getElementById(element.dataset.config).textContent);
+    element.on("plotly_selected", function (event) { openSelection(element, form, config, event); });
+    element.on("plotly_click", function (event) { openPoint(config, event); });
 
     form.addEventListener("change", function () {
       var params = queryOf(form);
