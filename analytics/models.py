@@ -7,6 +7,8 @@ monsters are the built-in dataset, backed by the monster table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bandersnatch.columns import Column, column_from_dict
+
+# The data versions of the built-in datasets, registered by the app that ships each
+# (builtin_version_register): their rows change without a reload of the dataset.
+BUILTIN_VERSIONS: dict[str, Callable[[], str]] = {}
+
+
+def builtin_version_register(slug: str, version: Callable[[], str]) -> None:
+    BUILTIN_VERSIONS[slug] = version
 
 
 class DatasetQuerySet(models.QuerySet):
@@ -56,6 +66,12 @@ class Dataset(models.Model):
     @property
     def column_list(self) -> tuple[Column, ...]:
         return tuple(column_from_dict(data) for data in self.columns)
+
+    def data_version(self) -> str:
+        """A token that changes whenever the rows do, for cache keys: a reload sets updated_at."""
+        builtin = BUILTIN_VERSIONS.get(self.slug) if self.is_builtin else None
+        changed = builtin() if builtin else f"{self.updated_at.timestamp():.6f}"
+        return f"{self.pk}:{self.table}:{changed}"
 
     def editable_by(self, user) -> bool:
         """Only the owner and staff load into, replace or delete a dataset (never the built-in one)."""

@@ -8,40 +8,32 @@ as query parameters.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, combinations
 
 import numpy as np
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Min, QuerySet, Sum
+from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Min, QuerySet
 from django.db.models.functions import Cast, Coalesce, Floor, Least
 
-from bandersnatch.db import sorted_grouping
 from monsters.models import Monster
 from monsters.pagination import Count as RowCount
 from monsters.pagination import count_rows, table_rows
 
-from .fields import DISCRETE_MAX_VALUES, MONSTER_FIELDS, ChartFields
-from .stats import Axis, BoxStats, Counts, interpolate, nice_edges, quantile_positions
+from .fields import DISCRETE_MAX_VALUES, ChartFields
+from .stats import Axis, BoxStats, Counts, nice_edges
 
 SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters
 HISTOGRAM_BINS = 40
 DENSITY_BINS = 50
 # Above this many rows, box quartiles come from a uniform sample of this size.
 EXACT_QUARTILE_ROWS = 100_000
-# Above EXACT_QUARTILE_ROWS, the statistics page's resource quartiles and
-# histograms come from a uniform sample of this size (a third of the time of
-# 100,000; the quartiles move by well under a hundredth of their spread).
-PROFILE_SAMPLE_ROWS = 30_000
 SAMPLE_SEED = 20_260_101
 
 
 # A text column's axis shows at most this many of its values, the most common.
 TEXT_AXIS_VALUES = 50
-CONTINUOUS = MONSTER_FIELDS.continuous  # the monster statistics' resources
 
 
 def matching(filters: dict) -> QuerySet:
@@ -329,169 +321,13 @@ def _quartiles(
     return pd.DataFrame.from_records(records, columns=columns), sampled_from
 
 
-# The statistics page ---------------------------------------------------------
-
-PROFILE_BINS = 40
-
-
-@dataclass
-class RawProfile:
-    """Aggregates of the whole table, as the database returns them."""
-
-    groups: pd.DataFrame  # per (level, rarity, type, damage): n, sums, squares, products
-    names: pd.DataFrame  # name, n
-    bounds: dict[str, tuple[float, float]]  # resource -> (min, max)
-    histograms: dict[str, tuple[list[float], list[int]]]  # resource -> (bin edges, counts)
-    quartiles: dict[str, list[float]]  # resource -> [q1, median, q3]
-    sampled_from: int | None  # histograms and quartiles from a sample of this many rows, or exact
-    distinct: dict[str, tuple[int | None, bool]]  # resource/created_at -> (count, is_estimate)
-    created_at: tuple  # (earliest, latest)
-
-
-def raw_profile() -> RawProfile:
-    """Everything the statistics page shows, in a handful of aggregate queries.
-
-    One scan grouped by rarity, type and damage (at most 4,320 groups, as the
-    constraints bound them) carries the counts of those columns and of the
-    level, and the sums behind every mean, deviation and correlation.  The
-    damage starts with the level (a database constraint), so grouping by it
-    groups by level too, and one grouping key fewer saves a fifth of the scan.
-    Names are counted on their own; extremes come from the sorted indexes.
-    The resources' histograms and quartiles are exact up to
-    EXACT_QUARTILE_ROWS rows and come from a uniform sample of
-    PROFILE_SAMPLE_ROWS beyond (PostgreSQL).
-    """
-    queryset = Monster.objects.order_by()
-    keys = ["rarity", "type", "damage"]
-    aggregates = {"n": Count("pk")}
-    for field in CONTINUOUS:
-        aggregates |= {f"sum_{field}": Sum(field), f"sq_{field}": Sum(F(field) * F(field))}
-    for a, b in combinations(CONTINUOUS, 2):
-        aggregates[f"x_{a}_{b}"] = Sum(F(a) * F(b))
-    groups = pd.DataFrame.from_records(
-        list(queryset.values(*keys).annotate(**aggregates).values_list(*keys, *aggregates)),
-        columns=[*keys, *aggregates],
-    )
-    groups.insert(0, "level", [int(damage.partition("d")[0]) for damage in groups["damage"]])
-    with sorted_grouping(queryset.db):
-        names = pd.DataFrame.from_records(
-            list(queryset.values("name").annotate(n=Count("pk"))), columns=["name", "n"]
-        )
-    total = int(groups["n"].sum()) if len(groups) else 0
-    extremes = queryset.aggregate(
-        earliest=Min("created_at"),
-        latest=Max("created_at"),
-        **{f"min_{field}": Min(field) for field in CONTINUOUS},
-        **{f"max_{field}": Max(field) for field in CONTINUOUS},
-    )
-    bounds = {field: (extremes[f"min_{field}"], extremes[f"max_{field}"]) for field in CONTINUOUS}
-    histograms, quartiles, sampled_from = {}, {}, None
-    if total:
-        histograms, quartiles, sampled_from = _resource_distributions(queryset, bounds, total)
-    return RawProfile(
-        groups=groups,
-        names=names,
-        bounds=bounds,
-        histograms=histograms,
-        quartiles=quartiles,
-        sampled_from=sampled_from,
-        distinct=_distinct_counts(queryset, [*CONTINUOUS, "created_at"]),
-        created_at=(extremes["earliest"], extremes["latest"]),
-    )
-
-
-def _resource_distributions(queryset: QuerySet, bounds: dict, total: int) -> tuple[dict, dict, int | None]:
-    """Histograms and quartiles of every resource, and the sample size they come from (None: exact)."""
-    edges = {field: nice_edges(*map(float, bounds[field]), PROFILE_BINS) for field in CONTINUOUS}
-    buckets = {f"b_{field}": _bucket(field, edges[field]) for field in CONTINUOUS}
-    binned = queryset.annotate(**buckets).values(*buckets).annotate(n=Count("pk"))
-    if total <= EXACT_QUARTILE_ROWS or connections[queryset.db].vendor != "postgresql":
-        rows = pd.DataFrame.from_records(list(binned), columns=[*buckets, "n"])
-        histograms = _per_bin(rows, edges)
-        quartiles = {field: _exact_quartiles(queryset, field, *histograms[field]) for field in CONTINUOUS}
-        return histograms, quartiles, None
-    percent = 100.0 * PROFILE_SAMPLE_ROWS / total
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(*_sampled_sql(binned, percent))
-        rows = pd.DataFrame.from_records(cursor.fetchall(), columns=[*buckets, "n"])
-        sql, params = _sampled_sql(queryset.values(*CONTINUOUS), percent)
-        fractions = "ARRAY[0.25, 0.5, 0.75]"
-        cursor.execute(
-            "SELECT count(*), "
-            + ", ".join(
-                f"percentile_cont({fractions}) WITHIN GROUP (ORDER BY {field})" for field in CONTINUOUS
-            )
-            + f" FROM ({sql}) AS sampled",
-            params,
-        )
-        sampled_from, *per_field = cursor.fetchone()
-    return _per_bin(rows, edges), dict(zip(CONTINUOUS, per_field, strict=True)), sampled_from
-
-
-def _per_bin(rows: pd.DataFrame, edges: dict) -> dict:
-    """(edges, count per bin) for each resource, from counts grouped by all three bins."""
-    result = {}
-    for field in CONTINUOUS:
-        per_bin = rows.groupby(f"b_{field}")["n"].sum()
-        result[field] = (edges[field], [int(per_bin.get(i, 0)) for i in range(len(edges[field]) - 1)])
-    return result
-
-
-def _exact_quartiles(queryset: QuerySet, field: str, edges: list[float], counts: list[int]) -> list[float]:
-    """Q1, median and Q3, interpolated like percentile_cont, read off the (field, id) index.
-
-    The histogram tells which bin holds each rank and how many rows lie below
-    it, so each lookup walks only part of that bin's stretch of the index,
-    from whichever end of the bin is nearer.
-    """
-    below_bin = [0, *accumulate(counts)]
-    total = below_bin[-1]
-    last = len(counts) - 1
-    result = []
-    for rank, fraction in quantile_positions(total):
-        index = bisect_right(below_bin, rank) - 1  # the bin holding this rank
-        offset = rank - below_bin[index]
-        from_top = counts[index] - 1 - offset  # rows of the bin above this rank
-        if from_top >= offset or index == last or from_top < 1:
-            rows = queryset.filter(**{f"{field}__gte": edges[index]}).order_by(field)
-            pair = list(rows.values_list(field, flat=True)[offset : offset + 2])
-        else:  # walk down from the bin's upper edge: rank + 1, then rank
-            rows = queryset.filter(**{f"{field}__lt": edges[index + 1]}).order_by(f"-{field}")
-            pair = list(rows.values_list(field, flat=True)[from_top - 1 : from_top + 1])[::-1]
-        result.append(interpolate(pair[0], pair[-1], fraction))
-    return result
-
-
 def _bucket(field: str, edges: list[float]):
     """The histogram bin of `field`, 0 .. len(edges) - 2, as an SQL expression.
 
     The tiny nudge keeps a value lying exactly on an edge in the bin that
     starts there (float division can land just below the whole number), so
-    bins agree with `field >= edge`, which the quartile lookup relies on.
+    bins agree with `field >= edge`, as the table filters do.
     """
     width = edges[1] - edges[0]
     position = Floor((F(field) - edges[0]) / width + 1e-9)
     return Least(Cast(position, IntegerField()), len(edges) - 2)
-
-
-def _distinct_counts(queryset: QuerySet, fields: list[str]) -> dict[str, tuple[int | None, bool]]:
-    """Distinct values per field: PostgreSQL's planner statistics (an estimate), else exact."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        counts = queryset.aggregate(**{field: Count(field, distinct=True) for field in fields})
-        return {field: (counts[field], False) for field in fields}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attname, n_distinct FROM pg_stats WHERE tablename = %s AND attname = ANY(%s)",
-            [Monster._meta.db_table, fields],
-        )
-        stats = dict(cursor.fetchall())
-    total = count_rows(queryset).value
-    result = {}
-    for field in fields:
-        n_distinct = stats.get(field)
-        if n_distinct is None:
-            result[field] = (None, True)
-        else:  # negative: a fraction of the rows
-            result[field] = (round(-n_distinct * total) if n_distinct < 0 else round(n_distinct), True)
-    return result

@@ -15,12 +15,14 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
+from monsters.columns import MONSTER_COLUMNS
 from monsters.models import DataVersion, Monster
 from monsters.pagination import table_rows
 
 from . import charts, selectors, stats
 from .fields import MONSTER_CHART, MONSTER_FIELDS, ChartFields, chart_fields
 from .filters import rows_matching
+from .profile import profile_compute
 from .table import dataset_rows
 
 FIGURE_CACHE_SECONDS = 600
@@ -58,7 +60,7 @@ def dataset_source(dataset) -> ChartSource:
     return ChartSource(
         rows=lambda filters: rows_matching(dataset_rows(dataset), columns, filters),
         fields=fields,
-        version=lambda: f"dataset:{dataset.pk}:{dataset.updated_at.timestamp()}",
+        version=lambda: f"dataset:{dataset.data_version()}",
         default=default_chart(fields),
     )
 
@@ -151,7 +153,10 @@ def statistics_refresh() -> None:
 
 
 def _statistics() -> dict:
-    profile = stats.table_profile(selectors.raw_profile())
+    """The monsters' profile (the same as any dataset's) with the exact balance of their classes."""
+    profile = profile_compute(Monster.objects.all(), MONSTER_COLUMNS, Monster._meta.db_table)
+    if profile.rows:
+        profile.class_balance = list(Monster.objects.count_by_rarity().items())  # in rank order
     return {"profile": stats.profile_as_json(profile), "figures": profile_figures(profile)}
 
 

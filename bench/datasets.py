@@ -133,7 +133,7 @@ def run(count: int, *, repeat: int, log) -> str:
     from analytics.csvfiles import csv_preview
     from analytics.datasets import dataset_create, dataset_delete
     from analytics.models import Dataset
-    from analytics.profile import profile_compute
+    from analytics.profile import dataset_profile_compute
 
     for old in Dataset.objects.filter(slug__startswith="bench-"):
         dataset_delete(old)
@@ -152,7 +152,7 @@ def run(count: int, *, repeat: int, log) -> str:
         load = time.perf_counter() - started
         log(f"   load {load:.2f} s ({load / floor:.1f}× the COPY)")
     started = time.perf_counter()
-    profile_compute(dataset)
+    dataset_profile_compute(dataset)
     profile_ms = (time.perf_counter() - started) * 1000
     client = Client()
     client.force_login(

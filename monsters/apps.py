@@ -34,3 +34,8 @@ class MonstersConfig(AppConfig):
             "monsters.similarity.similarity_scales_refresh",
         )
         post_migrate.connect(_register_dataset, sender=self)
+        from analytics.models import builtin_version_register
+
+        from .models import DataVersion
+
+        builtin_version_register("monsters", DataVersion.current)

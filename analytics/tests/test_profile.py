@@ -42,7 +42,7 @@ def by_name(profile) -> dict:
 
 
 def test_exact_figures_of_every_kind(things):
-    profile = profiles.profile_compute(things)
+    profile = profiles.dataset_profile_compute(things)
     assert profile.rows == 5 and profile.sampled_from is None
     columns = by_name(profile)
     score, weight = columns["score"], columns["weight"]
@@ -64,7 +64,7 @@ def test_a_large_table_is_shaped_from_a_sample(owner, monkeypatch):
     monkeypatch.setattr(profiles, "SAMPLE_ROWS", 500)
     text = "n,x,kind\n" + "".join(f"{i},{i % 97 / 7},{'ab'[i % 2]}\n" for i in range(20_000))
     dataset = dataset_create(file=upload(text), name="Big", owner=owner)
-    profile = profiles.profile_compute(dataset)
+    profile = profiles.dataset_profile_compute(dataset)
     assert profile.rows == 20_000 and 0 < profile.sampled_from < 20_000
     n = by_name(profile)["n"]
     assert (n.minimum, n.maximum, n.mean) == (0, 19_999, 9_999.5)  # exact, not from the sample

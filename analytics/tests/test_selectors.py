@@ -6,10 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from analytics import selectors
 from analytics.fields import MONSTER_FIELDS
-from analytics.stats import table_profile
 from monsters.models import Monster
 from monsters.services import monsters_seed
-from monsters.tests.factories import MonsterFactory
 
 pytestmark = pytest.mark.django_db
 POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL path")
@@ -130,9 +128,17 @@ def test_unknown_fields_never_reach_sql():
         selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=5, columns=("id", "password"))
 
 
-def test_profile_matches_pandas_describe(monsters):
-    profile = table_profile(selectors.raw_profile())
-    assert profile.rows == len(monsters)
+def monster_profile():
+    from analytics.profile import profile_compute
+    from monsters.columns import MONSTER_COLUMNS
+
+    return profile_compute(Monster.objects.all(), MONSTER_COLUMNS, Monster._meta.db_table)
+
+
+def test_the_monster_profile_matches_pandas_describe(monsters):
+    """The monsters are profiled by the same code as every dataset (analytics.profile)."""
+    profile = monster_profile()
+    assert profile.rows == len(monsters) and profile.sampled_from is None  # a small table: every row
     columns = {column.name: column for column in profile.columns}
     assert list(columns) == [
         "name",
@@ -148,35 +154,31 @@ def test_profile_matches_pandas_describe(monsters):
     for field in ("level", "health", "energy", "sanity"):
         described = monsters[field].describe()
         column = columns[field]
-        assert column.count == described["count"]
+        assert column.count == described["count"] and column.nulls == 0
         assert column.mean == pytest.approx(described["mean"])
         assert column.std == pytest.approx(described["std"])
         assert column.quartiles == pytest.approx([described["25%"], described["50%"], described["75%"]])
         assert (column.minimum, column.maximum) == pytest.approx((described["min"], described["max"]))
     assert columns["type"].distinct == monsters["type"].nunique()
-    assert columns["name"].top[0] == (
-        monsters["name"].value_counts().index[0],
-        monsters["name"].value_counts().iloc[0],
-    )
-    assert dict(profile.class_balance) == monsters["rarity"].value_counts().to_dict()
+    assert columns["name"].top[0][1] == monsters["name"].value_counts().iloc[0]
     expected_corr = monsters[["level", "health", "energy", "sanity"]].corr()
     assert profile.correlation.to_numpy() == pytest.approx(expected_corr.to_numpy())
-    if connection.vendor != "postgresql":
-        assert columns["health"].distinct == monsters["health"].nunique()
+    assert columns["health"].distinct == monsters["health"].nunique()
 
 
-def test_exact_quartiles_hold_when_values_sit_on_bin_edges():
-    """Values exactly on fractional bin edges (0.2, 0.4, ...) stay in the right bin."""
-    values = [round(0.2 * (i % 6), 1) + 1.0 for i in range(97)]
-    for value in values:
-        MonsterFactory(level=1, rank=0, damage="1d2", health=value, energy=value, sanity=value)
-    raw = selectors.raw_profile()
-    expected = pd.Series(values).quantile([0.25, 0.5, 0.75]).tolist()
-    assert raw.quartiles["health"] == pytest.approx(expected)
+def test_the_statistics_page_adds_the_exact_class_balance(monsters):
+    from analytics.services import statistics
+
+    result = statistics()
+    assert dict(result.profile.class_balance) == monsters["rarity"].value_counts().to_dict()
+    assert [rarity for rarity, _ in result.profile.class_balance] == list(
+        MONSTER_FIELDS.category_order["rarity"]
+    )
+    assert {"figure-balance", "figure-correlation", "figure-column-health"} <= set(result.figures)
 
 
 def test_profile_of_an_empty_table():
-    profile = table_profile(selectors.raw_profile())
+    profile = monster_profile()
     assert profile.rows == 0 and profile.columns == []
 
 

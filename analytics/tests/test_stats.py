@@ -1,10 +1,9 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from analytics.stats import Axis, Moments, nice_edges, quantile_positions, quantiles_from_counts
+from analytics.stats import Axis, nice_edges
 
 
 @pytest.mark.parametrize(
@@ -32,43 +31,3 @@ def test_axis_positions_and_labels():
     assert binned.width == 10.0
     plain = Axis("type", ["Fey", "Undead"])
     assert plain.positions == ["Fey", "Undead"] and plain.labels == ["Fey", "Undead"]
-
-
-@pytest.mark.parametrize("size", [1, 2, 5, 1000, 1001])
-def test_quantiles_from_counts_match_pandas(size):
-    values = pd.Series(np.random.default_rng(size).integers(1, 21, size))
-    counts = values.value_counts()
-    expected = values.quantile([0.25, 0.5, 0.75]).tolist()
-    assert quantiles_from_counts(counts.index.tolist(), counts.tolist()) == pytest.approx(expected)
-
-
-def test_quantiles_of_nothing_are_nan():
-    assert all(math.isnan(q) for q in quantiles_from_counts([], []))
-
-
-def test_quantile_positions_interpolate_between_ranks():
-    assert quantile_positions(5) == [(1, 0.0), (2, 0.0), (3, 0.0)]
-    assert quantile_positions(4) == [(0, 0.75), (1, 0.5), (2, 0.25)]
-
-
-def test_moments_give_pandas_mean_std_and_correlation():
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame({"a": rng.normal(5, 2, 500), "b": rng.normal(0, 1, 500)})
-    frame["c"] = frame["a"] * 3 + rng.normal(0, 0.5, 500)
-    fields = ["a", "b", "c"]
-    moments = Moments(
-        count=len(frame),
-        sums={f: frame[f].sum() for f in fields},
-        squares={f: (frame[f] ** 2).sum() for f in fields},
-        products={(a, b): (frame[a] * frame[b]).sum() for i, a in enumerate(fields) for b in fields[i + 1 :]},
-    )
-    for field in fields:
-        assert moments.mean(field) == pytest.approx(frame[field].mean())
-        assert moments.std(field) == pytest.approx(frame[field].std())
-    pd.testing.assert_frame_equal(moments.correlation_matrix(fields), frame.corr(), atol=1e-9)
-
-
-def test_moments_of_too_few_rows_are_nan():
-    moments = Moments(count=1, sums={"a": 2.0}, squares={"a": 4.0}, products={})
-    assert moments.mean("a") == 2.0
-    assert math.isnan(moments.std("a"))
