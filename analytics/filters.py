@@ -46,7 +46,8 @@ def filter_names(column: Column) -> list[str]:
     return names
 
 
-def _fields(column: Column) -> dict[str, forms.Field]:
+def filter_fields(column: Column) -> dict[str, forms.Field]:
+    """The form fields filtering `column`, by filter_names, within its bounds where it has them."""
     label = column.label or column.name
     fields: dict[str, forms.Field] = {}
     if column.kind == "category":
@@ -61,8 +62,9 @@ def _fields(column: Column) -> dict[str, forms.Field]:
         field_class = {"integer": forms.IntegerField, "number": forms.FloatField}.get(
             column.kind, forms.DateTimeField
         )
-        fields[f"{column.name}_min"] = field_class(required=False, label=f"{label} from")
-        fields[f"{column.name}_max"] = field_class(required=False, label="to")
+        bounds = {"min_value": column.minimum, "max_value": column.maximum} if column.is_numeric else {}
+        fields[f"{column.name}_min"] = field_class(required=False, label=f"{label} from", **bounds)
+        fields[f"{column.name}_max"] = field_class(required=False, label="to", **bounds)
     else:
         fields[f"{column.name}_contains"] = forms.CharField(
             required=False, max_length=CONTAINS_MAX_LENGTH, label=f"{label} contains"
@@ -115,8 +117,8 @@ class TablePosition(forms.Form):
         return {name: self.cleaned_data[name] for name in self.POSITION}
 
 
-class TableForm(TablePosition):
-    """A dataset table's parameters; the subclass per description adds the filters and sort choices."""
+class FilterForm(forms.Form):
+    """Filters of the rows of a table, per column (filter_fields); a subclass names the columns."""
 
     columns: tuple[Column, ...] = ()
 
@@ -128,11 +130,8 @@ class TableForm(TablePosition):
                 self.add_error(f"{column.name}_max", "Must not be below the lower bound.")
         return cleaned
 
-    def page_options(self) -> dict:
-        """The keyword arguments of table.dataset_table_page: sort, page size, position, filters."""
-        return {**self.position(), "filters": self.filters()}
-
     def filters(self) -> dict:
+        """The filters given, as rows_matching takes them."""
         return {
             name: self.cleaned_data[name]
             for column in self.columns
@@ -141,16 +140,28 @@ class TableForm(TablePosition):
         }
 
 
+def filter_form(columns: tuple[Column, ...], base: type[forms.Form] = FilterForm) -> type[FilterForm]:
+    """A form class filtering by these columns, subclassing `base` (a FilterForm)."""
+    attributes = {name: field for column in columns for name, field in filter_fields(column).items()}
+    return type(base.__name__, (base,), {**attributes, "columns": columns})
+
+
+class TableForm(TablePosition, FilterForm):
+    """A dataset table's parameters; the subclass per description adds the filters and sort choices."""
+
+    def page_options(self) -> dict:
+        """The keyword arguments of table.dataset_table_page: sort, page size, position, filters."""
+        return {**self.position(), "filters": self.filters()}
+
+
 @lru_cache(maxsize=256)
 def table_form(columns: tuple[Column, ...]) -> type[TableForm]:
     """The form class of a table with these columns (one per description)."""
     sorts = [ROW_ID, *(column.name for column in columns)]
-    attributes = {name: field for column in columns for name, field in _fields(column).items()}
-    attributes["sort"] = forms.ChoiceField(
+    sort = forms.ChoiceField(
         choices=[(f"{sign}{name}", f"{sign}{name}") for name in sorts for sign in ("", "-")], required=False
     )
-    attributes["columns"] = columns
-    return type("DatasetTableForm", (TableForm,), attributes)
+    return type("DatasetTableForm", (filter_form(columns, TableForm),), {"sort": sort})
 
 
 def rows_matching(queryset: QuerySet, columns: tuple[Column, ...], filters: dict) -> QuerySet:

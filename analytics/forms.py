@@ -89,7 +89,7 @@ class ChartForm(chart_form(MONSTER_FIELDS, MonsterFilterForm, tuple(MONSTER_CHAR
 
     def hidden_ranges(self):
         """Resource ranges given in the URL: the form has no inputs for them but keeps them."""
-        for name in ("health_min", "health_max", "energy_min", "energy_max", "sanity_min", "sanity_max"):
+        for name in (f"{resource}_{end}" for resource in MONSTER_FIELDS.continuous for end in ("min", "max")):
             if self[name].value() not in (None, ""):
                 yield self[name]
 

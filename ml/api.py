@@ -18,7 +18,7 @@ from pydantic import ValidationError as SchemaError
 from bandersnatch.columns import format_number
 from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from bandersnatch.jobs import job_queue_health
-from monsters.columns import COLUMN, MAX_RESOURCE
+from monsters.columns import COLUMN, MAX_RESOURCE, NUMBERS
 from monsters.generator import TYPES
 
 from .machine import Machine
@@ -27,9 +27,7 @@ from .services import active_machine, machine_for, predictions_log, rarity_predi
 
 router = Router(tags=["models"])
 MAX_INSTANCES = 1_000
-BOUNDS = {
-    field: (COLUMN[field].minimum, COLUMN[field].maximum) for field in ("level", "health", "energy", "sanity")
-}
+BOUNDS = {field: (COLUMN[field].minimum, COLUMN[field].maximum) for field in NUMBERS}
 MAX_LEVEL = COLUMN["level"].maximum
 
 

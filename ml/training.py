@@ -37,9 +37,11 @@ from sklearn.neighbors import KDTree, KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-NUMERIC_FEATURES = ("level", "health", "energy", "sanity")
+from monsters.columns import NUMBERS, RESOURCE_NAMES
+
+NUMERIC_FEATURES = NUMBERS
 FEATURES = (*NUMERIC_FEATURES, "type")
-RESOURCES = ("health", "energy", "sanity")
+RESOURCES = RESOURCE_NAMES
 DEFAULT_FEATURES = NUMERIC_FEATURES
 TARGETS = ("rarity", "type")
 DEFAULT_TARGET = "rarity"

@@ -16,6 +16,7 @@ from analytics.charts import as_dict
 from bandersnatch.access import staff_required
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
+from monsters.columns import NUMBERS
 
 from . import charts, tasks
 from .forms import PredictionForm, TrainForm
@@ -35,7 +36,7 @@ from .services import (
     rarity_predict,
 )
 
-WHAT_IF_FIELDS = ("level", "health", "energy", "sanity")
+WHAT_IF_FIELDS = NUMBERS
 ALGORITHM_LABELS = {name: label for name, label in ModelVersion._meta.get_field("algorithm").choices}
 
 

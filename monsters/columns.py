@@ -22,3 +22,5 @@ MONSTER_COLUMNS = (
     Column("created_at", "Created", "datetime"),
 )
 COLUMN = columns_by_name(MONSTER_COLUMNS)
+NUMBERS = tuple(column.name for column in MONSTER_COLUMNS if column.is_numeric)  # the level and resources
+RESOURCE_NAMES = tuple(column.name for column in MONSTER_COLUMNS if column.kind == "number")

@@ -4,10 +4,9 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from analytics.filters import TablePosition
+from analytics.filters import FilterForm, TablePosition, filter_form
 
 from .columns import COLUMN, MAX_RESOURCE
-from .generator import RARITIES, TYPES
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
 
 LEVEL_BOUNDS = {"min_value": COLUMN["level"].minimum, "max_value": COLUMN["level"].maximum}
@@ -17,34 +16,21 @@ SORT_CHOICES = [
 ]
 
 
-class MonsterFilterForm(forms.Form):
+# The columns /data filters by (as every dataset's table does, analytics.filters), beside the name search.
+FILTERED = tuple(COLUMN[name] for name in ("type", "rarity", *RANGE_FIELDS))
+
+
+class MonsterFilters(FilterForm):
     """The filters shared by the data page, its CSV export and the charts."""
 
-    type = forms.ChoiceField(choices=[("", "Any type"), *((t, t) for t in TYPES)], required=False)
-    rarity = forms.ChoiceField(choices=[("", "Any rarity"), *((r, r) for r in RARITIES)], required=False)
-    level_min = forms.IntegerField(**LEVEL_BOUNDS, required=False, label="Level from")
-    level_max = forms.IntegerField(**LEVEL_BOUNDS, required=False, label="to")
-    health_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Health from")
-    health_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
-    energy_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Energy from")
-    energy_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
-    sanity_min = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="Sanity from")
-    sanity_max = forms.FloatField(**RESOURCE_BOUNDS, required=False, label="to")
     q = forms.CharField(max_length=64, required=False, label="Name contains")
-
-    FILTERS = ("type", "rarity", "q", *(f"{f}_{end}" for f in RANGE_FIELDS for end in ("min", "max")))
-
-    def clean(self):
-        cleaned = super().clean()
-        for field in RANGE_FIELDS:
-            low, high = cleaned.get(f"{field}_min"), cleaned.get(f"{field}_max")
-            if low is not None and high is not None and low > high:
-                self.add_error(f"{field}_max", "Must not be below the lower bound.")
-        return cleaned
 
     def filters(self) -> dict:
         """The cleaned filters, as Monster.objects.matching() takes them."""
-        return {name: self.cleaned_data[name] for name in self.FILTERS}
+        return {**super().filters(), "q": self.cleaned_data["q"]}
+
+
+MonsterFilterForm = filter_form(FILTERED, MonsterFilters)
 
 
 class DataPageForm(TablePosition, MonsterFilterForm):

@@ -9,14 +9,12 @@ from django.utils.deconstruct import deconstructible
 
 from bandersnatch.columns import Column
 
-from .columns import COLUMN, MONSTER_COLUMNS
-from .generator import DAMAGE_SUFFIXES, RARITIES, RESOURCES, TYPES
+from .columns import COLUMN, MONSTER_COLUMNS, NUMBERS
+from .generator import DAMAGE_SUFFIXES, RARITIES, TYPES
 
-# The data page sorts by each of these, both ways; each has a (field, id) index.
-SORTABLE_FIELDS = (
-    "name", "type", "level", "rarity", "damage", "health", "energy", "sanity", "created_at",
-)  # fmt: skip
-RANGE_FIELDS = ("level", *RESOURCES)  # filterable by <field>_min / <field>_max
+# The data page sorts by every column, both ways; each has a (field, id) index.
+SORTABLE_FIELDS = tuple(column.name for column in MONSTER_COLUMNS)
+RANGE_FIELDS = NUMBERS  # filterable by <field>_min / <field>_max
 SHORT_SEARCH_MAX_NAMES = 5_000
 
 

@@ -12,6 +12,7 @@ from django.db.models import Max, Min
 from bandersnatch.db import time_limited_queries
 from bandersnatch.snapshots import snapshot_compute, snapshot_read
 
+from .columns import MONSTER_COLUMNS
 from .generator import RARITIES
 from .models import SORTABLE_FIELDS, DataVersion, Monster
 from .pagination import (
@@ -156,7 +157,7 @@ EXTREMES = "monsters:extremes-by-value"
 EXTREMES_BY = ("level", "type", "rarity")  # the filters by value
 # The sorts that go with level, type and rank (resources and dice grow with level and
 # rank; names come from each type's own list).
-EXTREMES_OF = ("name", "type", "level", "rarity", "damage", "health", "energy", "sanity")
+EXTREMES_OF = tuple(column.name for column in MONSTER_COLUMNS if column.kind != "datetime")
 
 
 def matching_extremes(field: str, filters: dict) -> tuple | None:

@@ -18,9 +18,10 @@ from django.db.models.functions import Cast
 
 from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
 
+from .columns import NUMBERS
 from .models import DataVersion, Monster
 
-FIELDS = ("level", "health", "energy", "sanity")
+FIELDS = NUMBERS  # the level and the resources
 SCALES = "monsters:similarity-scales"
 FIRST_RADIUS = 0.002  # in standard deviations: generated monsters crowd in small cubes
 GROWTH = 4

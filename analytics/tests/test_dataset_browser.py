@@ -86,7 +86,7 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.wait_for_selector("#chart .main-svg", timeout=15_000)
         assert page.locator("#chart .xtitle").text_content() == "Population"
         assert page.locator("#chart .ytitle").text_content() == "Area"
-        assert page.locator("#chart .legendtext").count() == 2  # coloured by the first few-valued column, Coastal
+        assert page.locator("#chart .legendtext").count() == 2  # coloured by Coastal (the first few-valued)
         box = page.locator("#chart .nsewdrag").bounding_box()  # a box over the plot's middle
         page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
         page.mouse.down()

@@ -45,8 +45,8 @@ class TestView:
             VIEW, {"kind": "histogram", "x": "level", "type": "Fey", "level_min": 3, "q": "faerie"}
         )
         assert response.status_code == 200
-        assert response.context["rows_url"] == "/data/?type=Fey&q=faerie&level_min=3"
-        assert 'href="/data/?type=Fey&amp;q=faerie&amp;level_min=3"' in response.content.decode()
+        assert response.context["rows_url"] == "/data/?type=Fey&level_min=3&q=faerie"
+        assert 'href="/data/?type=Fey&amp;level_min=3&amp;q=faerie"' in response.content.decode()
 
     def test_the_form_keeps_resource_ranges_from_the_url(self, client, monsters):
         response = client.get(VIEW, {"health_min": 10, "health_max": 50})
