@@ -356,3 +356,18 @@ def test_a_file_over_the_limit_is_refused_on_both_upload_pages(media, cities, pe
         response = client.post(url, {"file": csv_upload(CSV)})
         assert response.status_code == 400 and "at most 0 MB are allowed" in response.content.decode(), url
     assert not (media / "uploads").exists()
+
+
+def test_the_built_in_datasets_statistics_and_charts_follow_a_reseed(seeded_monsters):
+    from monsters.services import monsters_seed
+
+    client = Client()
+    statistics = reverse("analytics:dataset-statistics", args=["monsters"])
+    chart = reverse("analytics:dataset-figure", args=["monsters"])
+    params = {"kind": "histogram", "x": "type", "color": ""}
+    before = client.get(statistics).context["profile"].rows
+    drawn = sum(sum(trace["y"]) for trace in client.get(chart, params).json()["figure"]["data"])
+    assert drawn == before
+    monsters_seed(count=7, seed=5)  # no reload of the dataset: its own data version changes
+    assert client.get(statistics).context["profile"].rows == before + 7
+    assert sum(sum(trace["y"]) for trace in client.get(chart, params).json()["figure"]["data"]) == before + 7
