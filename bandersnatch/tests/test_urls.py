@@ -8,6 +8,7 @@ NOT_PAGES = {
     "data/export.csv",
     "datasets/<slug:slug>/export.csv",
     "view/figure",
+    "datasets/<slug:slug>/view/figure",
     "model/download",
     "model/versions/<int:number>/download",
     "model/versions/<int:number>/card.json",
