@@ -19,9 +19,9 @@ from django.db import connection
 from django.db.models import Aggregate, Avg, Count, F, FloatField, QuerySet, StdDev, Sum
 
 from bandersnatch.columns import RANGED_KINDS, Column
-from monsters.pagination import table_rows
 
 from .models import Dataset
+from .pagination import table_rows
 from .selectors import tablesample_rows
 from .stats import TOP_VALUES, ColumnProfile, TableProfile, nice_edges, profile_as_json, profile_from_json
 from .table import dataset_rows

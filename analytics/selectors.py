@@ -18,10 +18,10 @@ from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Min, 
 from django.db.models.functions import Cast, Coalesce, Floor, Least
 
 from monsters.models import Monster
-from monsters.pagination import Count as RowCount
-from monsters.pagination import count_rows, table_rows
 
 from .fields import DISCRETE_MAX_VALUES, ChartFields
+from .pagination import Count as RowCount
+from .pagination import count_rows, table_rows
 from .stats import Axis, BoxStats, Counts, nice_edges
 
 SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters

@@ -17,11 +17,11 @@ from django.db.models import QuerySet
 from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
 from monsters.columns import MONSTER_COLUMNS
 from monsters.models import DataVersion, Monster
-from monsters.pagination import table_rows
 
 from . import charts, selectors, stats
 from .fields import MONSTER_CHART, MONSTER_FIELDS, ChartFields, chart_fields
 from .filters import rows_matching
+from .pagination import table_rows
 from .profile import profile_compute
 from .table import dataset_rows
 

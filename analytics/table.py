@@ -1,4 +1,4 @@
-"""One page of any dataset's table: filtered, sorted, counted, by the paging of the monster table.
+"""One page of a table, the monsters' or any dataset's: filtered, sorted, counted (analytics.pagination).
 
 Keyset links (the sort value and id of the last row) on a column without
 empty cells; a nullable column pages by offset, since a row comparison never
@@ -8,11 +8,18 @@ matches an empty cell.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from bandersnatch.columns import ROW_ID
 from bandersnatch.db import time_limited_queries
-from monsters.pagination import (
+
+from . import pagination
+from .filters import rows_matching
+from .models import Dataset
+from .pagination import (
     Count,
     PageNumbers,
     count_rows,
@@ -22,16 +29,13 @@ from monsters.pagination import (
     matching_share,
     offset_window,
 )
-
-from .filters import rows_matching
-from .models import Dataset
 from .tables import row_model
 
 
 @dataclass(kw_only=True)
-class DatasetPage(PageNumbers):
+class TablePage(PageNumbers):
     rows: list
-    keyset: bool  # links carry cursors; else page numbers
+    keyset: bool = True  # links carry cursors; else page numbers
 
 
 def _own_range(field: str, descending: bool, filters: dict) -> tuple | None:
@@ -48,14 +52,35 @@ def dataset_rows(dataset: Dataset):
 def dataset_table_page(
     dataset: Dataset, *, sort: str = ROW_ID, per_page: int = 50, page: int | str = 1, after: str = "",
     before: str = "", filters: dict,
-) -> DatasetPage:  # fmt: skip
-    """One page of the table; ValueError for a bad cursor, QueryTimedOut when the database takes too long."""
+) -> TablePage:  # fmt: skip
+    """One page of a dataset's table (see table_page)."""
     columns = dataset.column_list
-    descending = sort.startswith("-")
     field = sort.lstrip("-")
     unfiltered = dataset_rows(dataset)
-    queryset = rows_matching(unfiltered, columns, filters)
-    nullable = any(column.name == field and column.nullable for column in columns)
+    return table_page(
+        rows_matching(unfiltered, columns, filters), unfiltered=unfiltered, sort=sort, per_page=per_page,
+        page=page, after=after, before=before, extremes=_own_range(field, sort.startswith("-"), filters),
+        nullable=any(column.name == field and column.nullable for column in columns),
+    )  # fmt: skip
+
+
+def table_page(
+    queryset: QuerySet, *, unfiltered: QuerySet, sort: str, per_page: int, page: int | str, after: str,
+    before: str, extremes: tuple | None = None, nullable: bool = False,
+    anchors: Callable[[str], dict | None] | None = None,
+) -> TablePage:  # fmt: skip
+    """One page of `queryset` (the rows of `unfiltered` that pass the filters): sorted, counted.
+
+    `page` is a number (reached by offset unless a cursor is given, in which
+    case it only labels the page) or "last"; `after` / `before` are the
+    cursors of next and previous links.  `extremes`: where a matching row's
+    sort value can lie, if known; `anchors`: the field's page anchors, if
+    any, for deep jumps into the unfiltered table; `nullable`: the sort column
+    has empty cells.  Raises ValueError for a bad cursor and QueryTimedOut
+    when the database takes too long.
+    """
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
     model_field = unfiltered.model._meta.get_field(field)
     after_key = decode_cursor(after, model_field) if after and not nullable else None
     before_key = decode_cursor(before, model_field) if before and not nullable else None
@@ -65,7 +90,7 @@ def dataset_table_page(
         route = {
             "unfiltered": None if nullable else unfiltered,
             "share": matching_share(queryset, count),
-            "extremes": _own_range(field, descending, filters),
+            "extremes": extremes,
         }
         last_page = max(1, math.ceil(count.value / per_page))
         if page == "last" and nullable:  # no walk back from the end: the last page by its number
@@ -86,19 +111,22 @@ def dataset_table_page(
             has_previous = window.has_more if before_key else True
             if before_key and not window.has_more:
                 number = 1
-        elif isinstance(page, int):
+        else:
             offset = (page - 1) * per_page
-            window = offset_window(queryset, field=field, descending=descending, size=per_page, offset=offset,
-                                   **route)  # fmt: skip
+            deep = anchors is not None and route["share"] == 1.0 and offset >= pagination.ANCHOR_EVERY
+            window = offset_window(
+                queryset, field=field, descending=descending, size=per_page, offset=offset,
+                anchors=anchors(field) if deep else None, **route,
+            )  # fmt: skip
             has_next, has_previous = window.has_more, page > 1
     rows = window.rows
-    if count.is_estimate and not has_next and not has_previous:
+    if count.is_estimate and not has_next and not has_previous:  # one page holds them all
         count = Count(len(rows))
 
     def cursor(row) -> str | None:
         return None if nullable else encode_cursor(getattr(row, field), row.pk)
 
-    return DatasetPage(
+    return TablePage(
         rows=rows, count=count, per_page=per_page, number=number,
         next_cursor=cursor(rows[-1]) if rows and has_next else None,
         previous_cursor=cursor(rows[0]) if rows and has_previous else None,

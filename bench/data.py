@@ -65,8 +65,8 @@ def bench_original_seeding() -> float:
 
 def data_pages(count: int) -> list[tuple[str, str]]:
     """The /data pages to time: first, deep (by cursor and by jump), sorted, filtered."""
+    from analytics.pagination import encode_cursor
     from monsters.models import Monster
-    from monsters.pagination import encode_cursor
 
     deep_offset = int(count * 0.9)
     deep = Monster.objects.order_by("health", "pk").values_list("health", "pk")[deep_offset]

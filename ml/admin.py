@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from analytics.pagination import EstimatedCountPaginator
 from bandersnatch.admin import ModelAdmin, ReadOnlyAdmin
-from monsters.pagination import EstimatedCountPaginator
 
 from .models import ModelVersion, PredictionLog, Promotion
 

@@ -21,10 +21,10 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from analytics.pagination import count_rows
 from bandersnatch.audit import audit_record
 from bandersnatch.models import AuditEntry
 from monsters.models import DataVersion, Monster
-from monsters.pagination import count_rows
 from monsters.services import monsters_frame
 
 from .machine import Machine

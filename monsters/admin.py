@@ -1,10 +1,10 @@
 from django.contrib import admin
 
+from analytics.pagination import EstimatedCountPaginator
 from bandersnatch.admin import ModelAdmin
 
 from .columns import MONSTER_COLUMNS
 from .models import Monster
-from .pagination import EstimatedCountPaginator
 from .services import data_version_bump
 
 

@@ -83,7 +83,7 @@ def monster_list(request: HttpRequest, query: Query[TableQuery]):
         "count": page.count.value,
         "count_is_estimate": page.count.is_estimate,
         "page": page.number,
-        "results": page.monsters,
+        "results": page.rows,
         "next": page_link(request, page=page.next_number, after=page.next_cursor)
         if page.next_cursor
         else None,

@@ -2,107 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Max, Min
 
-from bandersnatch.db import time_limited_queries
+from analytics.pagination import anchors_compute, table_rows
+from analytics.table import TablePage, table_page
 from bandersnatch.snapshots import snapshot_compute, snapshot_read
 
 from .columns import MONSTER_COLUMNS
 from .generator import RARITIES
 from .models import SORTABLE_FIELDS, DataVersion, Monster
-from .pagination import (
-    Count,
-    PageNumbers,
-    count_rows,
-    decode_cursor,
-    encode_cursor,
-    keyset_window,
-    matching_share,
-    offset_window,
-    table_rows,
-)
-
-
-@dataclass(kw_only=True)
-class TablePage(PageNumbers):
-    monsters: list[Monster]
 
 
 def monster_table_page(
-    *,
-    sort: str = "id",
-    per_page: int = 50,
-    page: int | str = 1,
-    after: str = "",
-    before: str = "",
-    **filters,
+    *, sort: str = "id", per_page: int = 50, page: int | str = 1, after: str = "", before: str = "", **filters
 ) -> TablePage:
-    """One page of the monster table: filtered, sorted, counted.
-
-    `page` is a number (reached by offset unless a cursor is given, in which
-    case it only labels the page) or "last".  Raises ValueError for a bad
-    cursor and QueryTimedOut when the database takes too long.
-    """
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    model_field = Monster._meta.get_field(field)
-    queryset = Monster.objects.matching(**filters)
-    after_key = decode_cursor(after, model_field) if after else None
-    before_key = decode_cursor(before, model_field) if before else None
-
-    with time_limited_queries():
-        count = count_rows(queryset)
-        route = {
-            "unfiltered": Monster.objects.all(),
-            "share": matching_share(queryset, count),
-            "extremes": matching_extremes(field, filters),
-        }
-        number: int | None = page if isinstance(page, int) else None
-        if page == "last":
-            last_size = per_page if count.is_estimate else count.value % per_page or per_page
-            window = keyset_window(queryset, field=field, descending=not descending, size=last_size, **route)
-            window.rows.reverse()
-            has_next, has_previous = False, window.has_more
-            if not count.is_estimate:
-                number = max(1, math.ceil(count.value / per_page))
-        elif after_key or before_key:
-            window = keyset_window(
-                queryset, field=field, descending=descending, size=per_page,
-                after=after_key, before=before_key, **route,
-            )  # fmt: skip
-            has_next = window.has_more if after_key or not before_key else True
-            has_previous = window.has_more if before_key else True
-            if before_key and not window.has_more:
-                number = 1
-        else:
-            offset = (page - 1) * per_page
-            anchors = page_anchors(field) if route["share"] == 1.0 and offset >= ANCHOR_EVERY else None
-            window = offset_window(
-                queryset, field=field, descending=descending, size=per_page, offset=offset,
-                anchors=anchors, **route,
-            )  # fmt: skip
-            has_next, has_previous = window.has_more, page > 1
-
-    rows = window.rows
-    if count.is_estimate and not has_next and not has_previous:  # one page holds them all
-        count = Count(len(rows))
-    return TablePage(
-        monsters=rows,
-        count=count,
-        per_page=per_page,
-        number=number,
-        next_cursor=_cursor(rows[-1], field) if rows and has_next else None,
-        previous_cursor=_cursor(rows[0], field) if rows and has_previous else None,
-    )
-
-
-def _cursor(monster: Monster, field: str) -> str:
-    return encode_cursor(getattr(monster, field), monster.pk)
+    """One page of the monster table (analytics.table.table_page), its walks bounded by the extremes of
+    the level, type and rarity filtered by, its deep jumps started from the page anchors."""
+    return table_page(
+        Monster.objects.matching(**filters), unfiltered=Monster.objects.all(), sort=sort, per_page=per_page,
+        page=page, after=after, before=before, extremes=matching_extremes(sort.lstrip("-"), filters),
+        anchors=page_anchors,
+    )  # fmt: skip
 
 
 # The home page's counts ----------------------------------------------------------
@@ -221,7 +144,6 @@ def _extremes_by_value() -> dict:
 
 # Anchors for jumps to deep pages ----------------------------------------------------
 
-ANCHOR_EVERY = 10_000  # a jump walks at most this many index entries past an anchor
 ANCHORS_FROM_ROWS = 200_000  # below this a plain OFFSET is fast enough
 
 
@@ -230,7 +152,7 @@ def _anchors_name(field: str) -> str:
 
 
 def page_anchors(field: str) -> dict | None:
-    """Every ANCHOR_EVERY-th row's (value, id) in (field, id) order, at this data version, if computed."""
+    """The (field, id) order's page anchors (analytics.pagination) at this data version, if computed."""
     return snapshot_read(_anchors_name(field), DataVersion.current())
 
 
@@ -238,30 +160,8 @@ def page_anchors_refresh() -> None:
     if table_rows(Monster.objects.all()) < ANCHORS_FROM_ROWS:
         return
     for field in ("id", *SORTABLE_FIELDS):
-        snapshot_compute(_anchors_name(field), DataVersion.current, lambda field=field: _anchors(field))
-
-
-def _anchors(field: str) -> dict:
-    """Hop along the (field, id) index ANCHOR_EVERY rows at a time (index-only: no rows read)."""
-    quote = connection.ops.quote_name
-    table, column = quote(Monster._meta.db_table), quote(Monster._meta.get_field(field).column)
-    keys, rows = [], 0
-    with connection.cursor() as cursor:
-        while True:
-            after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
-            cursor.execute(
-                f"SELECT {column}, id FROM {table} {after} ORDER BY {column}, id OFFSET %s LIMIT 1",
-                [*(keys[-1] if keys else []), ANCHOR_EVERY - 1],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                break
-            keys.append(list(row))
-        after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {table} {after} LIMIT %s) AS tail",
-            [*(keys[-1] if keys else []), ANCHOR_EVERY],
+        snapshot_compute(
+            _anchors_name(field),
+            DataVersion.current,
+            lambda field=field: anchors_compute(Monster.objects.all(), field),
         )
-        rows = len(keys) * ANCHOR_EVERY + cursor.fetchone()[0]
-    keys = [[value.isoformat() if isinstance(value, dt.datetime) else value, pk] for value, pk in keys]
-    return {"rows": rows, "every": ANCHOR_EVERY, "keys": keys}

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analytics.export import csv_lines
+from analytics.pagination import count_rows
 from bandersnatch.access import staff_required
 from bandersnatch.db import QueryTimedOut
 from bandersnatch.jobs import job_follow, job_start
@@ -21,7 +22,6 @@ from .generator import generate_monsters
 from .importing import ImportRejected, monsters_import_csv
 from .loading import LoadBusy
 from .models import Monster
-from .pagination import count_rows
 from .selectors import counts_by_rarity, monster_table_page
 from .services import monsters_export_rows, monsters_seed
 from .similarity import monsters_similar

@@ -46,7 +46,7 @@ def test_a_large_table_is_sampled_uniformly_and_says_so(monsters):
 
 @POSTGRES
 def test_postgresql_samples_with_tablesample_and_a_fixed_seed(monsters, monkeypatch):
-    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)  # count is an estimate now
+    monkeypatch.setattr("analytics.pagination.EXACT_COUNT_LIMIT", 100)  # count is an estimate now
     first = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=50)
     again = selectors.sample_rows(selectors.matching({}), MONSTER_FIELDS, size=50)
     assert first.total.is_estimate
@@ -238,7 +238,7 @@ def test_a_filtered_charts_extremes_never_walk_the_fields_own_index(monsters):
 @POSTGRES
 def test_a_large_table_is_sampled_by_pages(monkeypatch):
     monsters_seed(count=20_000, seed=9)  # a few hundred pages to draw from
-    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)
+    monkeypatch.setattr("analytics.pagination.EXACT_COUNT_LIMIT", 100)
     for threshold, method in [(1_000_000, "BERNOULLI"), (100, "SYSTEM")]:
         monkeypatch.setattr(selectors, "BLOCK_SAMPLE_TABLE_ROWS", threshold)
         with CaptureQueriesContext(connection) as queries:
@@ -252,7 +252,7 @@ def test_a_sampled_chart_reads_a_bounded_share_of_the_table_and_its_quartiles_co
     monsters_seed(count=20_000, seed=9)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE monsters_monster")
-    monkeypatch.setattr("monsters.pagination.EXACT_COUNT_LIMIT", 100)
+    monkeypatch.setattr("analytics.pagination.EXACT_COUNT_LIMIT", 100)
     monkeypatch.setattr(selectors, "CHART_EXACT_ROWS", 1_000)
     monkeypatch.setattr(selectors, "CHART_SAMPLE_ROWS", 10_000)
     monkeypatch.setattr(selectors, "CHART_READ_ROWS", 2_000)  # a tenth of the table

@@ -5,9 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from monsters import pagination
-from monsters.models import Monster
-from monsters.pagination import (
+from analytics import pagination
+from analytics.pagination import (
     EstimatedCountPaginator,
     count_rows,
     decode_cursor,
@@ -15,6 +14,7 @@ from monsters.pagination import (
     keyset_window,
     offset_window,
 )
+from monsters.models import Monster
 from monsters.selectors import extremes_refresh, matching_extremes, monster_table_page
 from monsters.services import monsters_seed
 
@@ -114,7 +114,7 @@ def test_large_counts_are_labelled_estimates(monsters, monkeypatch):
 def test_a_filter_that_can_match_nothing_counts_zero(monsters):
     assert count_rows(monsters.filter(pk__in=[])) == pagination.Count(0)
     page = monster_table_page(q="zz")  # two letters: the names containing them, here none
-    assert page.count == pagination.Count(0) and page.monsters == []
+    assert page.count == pagination.Count(0) and page.rows == []
 
 
 def test_estimated_count_paginator_counts_like_count_rows(monsters):
@@ -197,7 +197,7 @@ def test_a_jump_from_the_nearest_anchor_lands_on_the_same_rows_as_a_plain_offset
     from monsters import selectors
 
     monsters_seed(count=400, seed=4)
-    monkeypatch.setattr(selectors, "ANCHOR_EVERY", 7)
+    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 7)
     monkeypatch.setattr(selectors, "ANCHORS_FROM_ROWS", 0)
     selectors.page_anchors_refresh()
     anchors = selectors.page_anchors(field)
@@ -246,7 +246,7 @@ def test_a_page_that_holds_every_match_counts_them_exactly(monsters, monkeypatch
     expected = Monster.objects.matching(level_max=2).count()
     page = monster_table_page(sort="health", page=1, per_page=200, level_max=2)
     assert page.count == pagination.Count(expected)
-    assert len(page.monsters) == expected
+    assert len(page.rows) == expected
 
 
 # Where a filter's rows lie in a sort order: the extremes of each level, type and rarity.
@@ -271,7 +271,7 @@ def test_the_walk_from_a_filters_extremes_gives_the_rows_of_a_plain_sort(filters
     )  # fmt: skip
     assert [row.pk for row in offset.rows] == expected[50:75]
     page = monster_table_page(sort=f"{sign}{field}", per_page=25, **filters)
-    assert [m.pk for m in page.monsters] == expected[:25]
+    assert [m.pk for m in page.rows] == expected[:25]
 
 
 def test_the_extremes_of_one_value_are_its_rows_own():

@@ -16,7 +16,7 @@ DATA = reverse("monsters:data")
 
 
 def row_ids(response) -> list[int]:
-    return [m.pk for m in response.context["page"].monsters]
+    return [m.pk for m in response.context["page"].rows]
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ class TestDataPage:
         response = client.get(DATA, params)
         expected = monsters.filter(health__gte=20.5, health__lte=60, sanity__gte=25)
         assert response.context["page"].count.value == expected.count()
-        assert all(20.5 <= m.health <= 60 and m.sanity >= 25 for m in response.context["page"].monsters)
+        assert all(20.5 <= m.health <= 60 and m.sanity >= 25 for m in response.context["page"].rows)
         next_link = re.search(r'rel="next" href="([^"]+)"', response.content.decode()).group(1)
         assert "health_min=20.5" in next_link and "sanity_min=25" in next_link
 

@@ -341,3 +341,39 @@ def _from_anchor(queryset: QuerySet, anchors: dict, *, field: str, descending: b
     value, pk = keys[index]
     value = queryset.model._meta.get_field(field).to_python(value)
     return queryset.filter(after_row(field, descending, value, pk, inclusive=True)), left
+
+
+# Anchors for jumps to deep pages ----------------------------------------------------
+
+ANCHOR_EVERY = 10_000  # a jump walks at most this many index entries past an anchor
+
+
+def anchors_compute(queryset: QuerySet, field: str) -> dict:
+    """Every ANCHOR_EVERY-th row's (value, id) in (field, id) order, for offset_window.
+
+    Hops along the (field, id) index ANCHOR_EVERY rows at a time (index-only: no rows read).
+    """
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    model = queryset.model
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    keys = []
+    with connection.cursor() as cursor:
+        while True:
+            after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
+            cursor.execute(
+                f"SELECT {column}, id FROM {table} {after} ORDER BY {column}, id OFFSET %s LIMIT 1",
+                [*(keys[-1] if keys else []), ANCHOR_EVERY - 1],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                break
+            keys.append(list(row))
+        after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} {after} LIMIT %s) AS tail",
+            [*(keys[-1] if keys else []), ANCHOR_EVERY],
+        )
+        rows = len(keys) * ANCHOR_EVERY + cursor.fetchone()[0]
+    keys = [[value.isoformat() if isinstance(value, dt.datetime) else value, pk] for value, pk in keys]
+    return {"rows": rows, "every": ANCHOR_EVERY, "keys": keys}
