@@ -129,17 +129,19 @@ def dataset_rows_page(request: HttpRequest, slug: str):
     except QueryTimedOut:
         return Status(503, {"message": "The query took too long; narrow the filters."})
     names = ["id", *(column.name for column in columns)]
-    cursor = {"after": page.next_cursor} if page.keyset else {}
-    back = {"before": page.previous_cursor} if page.keyset else {}
-    has_next = page.next_cursor if page.keyset else page.number and page.number < page.page_count
-    has_previous = page.previous_cursor if page.keyset else page.previous_number
     return {
         "count": page.count.value,
         "count_is_estimate": page.count.is_estimate,
         "page": page.number,
         "results": [{name: getattr(row, name) for name in names} for row in page.rows],
-        "next": page_link(request, page=page.next_number, **cursor) if has_next else None,
-        "previous": page_link(request, page=page.previous_number, **back) if has_previous else None,
+        "next": page_link(request, page=page.next_number, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "previous": (
+            page_link(request, page=page.previous_number, before=page.previous_cursor)
+            if page.previous_cursor
+            else None
+        ),
     }
 
 

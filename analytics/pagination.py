@@ -131,15 +131,20 @@ def encode_cursor(value, pk: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, field) -> tuple[object, int]:
-    """The (value, id) in `token`, checked against the model `field`; ValueError if bad."""
+def decode_cursor(token: str, field, *, nullable: bool = False) -> tuple[object, int]:
+    """The (value, id) in `token`, checked against the model `field`; ValueError if bad.
+
+    `nullable`: the value may be None (a row whose sort column is empty).
+    """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         value, pk = json.loads(raw)
     except (ValueError, TypeError) as exc:
         raise ValueError("Not a valid page cursor.") from exc
-    if not isinstance(pk, int) or isinstance(pk, bool) or value is None:
+    if not isinstance(pk, int) or isinstance(pk, bool) or (value is None and not nullable):
         raise ValueError("Not a valid page cursor.")
+    if value is None:
+        return None, pk
     try:
         value = field.to_python(value)
     except Exception as exc:  # a ValidationError, or a type the field rejects
@@ -200,6 +205,7 @@ def keyset_window(
     unfiltered: QuerySet | None = None,
     share: float = 1.0,
     extremes: tuple | None = None,
+    nullable: bool = False,
 ) -> Window:
     """Up to `size` rows in (field, id) order after the cursor `after`, or before `before`.
 
@@ -207,11 +213,19 @@ def keyset_window(
     direction.  `unfiltered`: the same table without the filters of
     `queryset`, and `share`: about which share of its rows match them (see
     WALK_SHARE).  `extremes`: the lowest and highest `field` a matching row
-    can have, if known: every walk starts there.
+    can have, if known: every walk starts there.  `nullable`: the field has
+    empty cells, which come after every value ascending (before, descending).
     """
     backwards = before is not None
     walk_descending = descending != backwards
     cursor = before if backwards else after
+    if nullable:
+        rows = _rows_with_empties(
+            queryset, field=field, descending=walk_descending, count=size + 1, cursor=cursor,
+            unfiltered=unfiltered, share=share, extremes=extremes,
+        )  # fmt: skip
+        window = rows[:size]
+        return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
     if cursor is not None:
         queryset = queryset.filter(after_row(field, walk_descending, *cursor))
         if unfiltered is not None:
@@ -224,8 +238,47 @@ def keyset_window(
     return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
 
 
-def _ordering(field: str, descending: bool) -> list[str]:
+def _rows_with_empties(queryset, *, field, descending, count, cursor, unfiltered, share, extremes) -> list:
+    """The first `count` rows after `cursor` in (field, id) order, empty cells last (first, descending).
+
+    Two stretches, each walked on its own: the rows with a value, by the
+    (field, id) index as any column; the empty ones, by id.  A cursor whose
+    value is None lies among the empty ones.
+    """
+    present, empty = {f"{field}__isnull": False}, {f"{field}__isnull": True}
+
+    def values(after, needed: int) -> list:
+        rows, table = (
+            queryset.filter(**present),
+            unfiltered.filter(**present) if unfiltered is not None else None,
+        )
+        if after is not None:
+            rows = rows.filter(after_row(field, descending, *after))
+            table = table.filter(after_row(field, descending, *after)) if table is not None else None
+        return _first_rows(rows, field=field, descending=descending, count=needed, unfiltered=table,
+                           share=share, extremes=extremes)  # fmt: skip
+
+    def empties(after, needed: int) -> list:
+        rows = queryset.filter(**empty)
+        if after is not None:
+            rows = rows.filter(pk__lt=after[1]) if descending else rows.filter(pk__gt=after[1])
+        return list(rows.order_by("-pk" if descending else "pk")[:needed])
+
+    stretches = [empties, values] if descending else [values, empties]
+    start = 0 if cursor is None else stretches.index(empties if cursor[0] is None else values)
+    rows: list = []
+    for position in range(start, len(stretches)):
+        rows += stretches[position](cursor if position == start else None, count - len(rows))
+        if len(rows) >= count:
+            break
+    return rows
+
+
+def _ordering(field: str, descending: bool, nullable: bool = False) -> list:
     sign = "-" if descending else ""
+    if nullable:  # empty cells last ascending, first descending, on every database (as PostgreSQL's index)
+        key = F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
+        return [key, f"{sign}pk"]
     return [f"{sign}{field}", f"{sign}pk"]
 
 
@@ -235,7 +288,8 @@ def _unindexed_ordering(field: str, descending: bool) -> list:
     COALESCE(x, x) is x, but no index is on it.
     """
     key = Coalesce(F(field), F(field))
-    return [key.desc() if descending else key.asc(), "-pk" if descending else "pk"]
+    key = key.desc(nulls_first=True) if descending else key.asc(nulls_last=True)
+    return [key, "-pk" if descending else "pk"]
 
 
 def _first_rows(queryset, *, field, descending, count, unfiltered, share, extremes=None) -> list:
@@ -293,6 +347,7 @@ def offset_window(
     anchors: dict | None = None,
     unfiltered: QuerySet | None = None,
     extremes: tuple | None = None,
+    nullable: bool = False,
 ) -> Window:
     """`size` rows from `offset` in (field, id) order, skipping over ids only.
 
@@ -302,17 +357,19 @@ def offset_window(
     nearest one instead of the first row.  A filter that keeps less than
     WALK_SHARE of the rows is sorted after its rows are fetched instead, but
     for the first pages, which get the short walk first (as keyset_window).
-    `extremes`, as in keyset_window, bound where the walk starts.
+    `extremes` and `nullable`, as in keyset_window.
     """
-    ordering = _ordering(field, descending)
-    if share < WALK_SHARE and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:
-        rows = _first_rows(
-            queryset, field=field, descending=descending, count=offset + size + 1, unfiltered=unfiltered,
-            share=share, extremes=extremes,
-        )  # fmt: skip
+    ordering = _ordering(field, descending, nullable)
+    if (share < WALK_SHARE or nullable) and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:
+        first = dict(field=field, descending=descending, count=offset + size + 1, unfiltered=unfiltered,
+                     share=share, extremes=extremes)  # fmt: skip
+        rows = (
+            _rows_with_empties(queryset, cursor=None, **first) if nullable else _first_rows(queryset, **first)
+        )
         return Window(rows=rows[offset : offset + size], has_more=len(rows) > offset + size)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
-    skipped = _from_extremes(queryset, field, descending, extremes).order_by(*walk)
+    skipped = queryset if nullable else _from_extremes(queryset, field, descending, extremes)
+    skipped = skipped.order_by(*walk)
     if anchors is not None:
         skipped, offset = _from_anchor(skipped, anchors, field=field, descending=descending, offset=offset)
     ids = list(skipped.values_list("pk", flat=True)[offset : offset + size + 1])

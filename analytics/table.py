@@ -1,8 +1,8 @@
 """One page of a table, the monsters' or any dataset's: filtered, sorted, counted (analytics.pagination).
 
-Keyset links (the sort value and id of the last row) on a column without
-empty cells; a nullable column pages by offset, since a row comparison never
-matches an empty cell.
+Keyset links (the sort value and id of the last row) on every column; a
+column's empty cells come after its values ascending and before them
+descending, as PostgreSQL's index keeps them (pagination._rows_with_empties).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from bandersnatch.columns import ROW_ID
+from bandersnatch.columns import ROW_ID, Column
 from bandersnatch.db import time_limited_queries
 
 from . import pagination
@@ -35,12 +35,16 @@ from .tables import row_model
 @dataclass(kw_only=True)
 class TablePage(PageNumbers):
     rows: list
-    keyset: bool = True  # links carry cursors; else page numbers
 
 
-def _own_range(field: str, descending: bool, filters: dict) -> tuple | None:
-    """Where a range filter on the sort column itself makes every walk start (pagination's extremes)."""
-    low, high = filters.get(f"{field}_min"), filters.get(f"{field}_max")
+def _own_range(column: Column, descending: bool, filters: dict) -> tuple | None:
+    """Where a filter on the sort column itself makes every walk start (pagination's extremes):
+    its range, or the one value it keeps."""
+    if column.name in filters:
+        value = filters[column.name]
+        value = value == "yes" if column.kind == "boolean" else value
+        return value, value
+    low, high = filters.get(f"{column.name}_min"), filters.get(f"{column.name}_max")
     return (low, high) if (high if descending else low) is not None else None
 
 
@@ -56,11 +60,12 @@ def dataset_table_page(
     """One page of a dataset's table (see table_page)."""
     columns = dataset.column_list
     field = sort.lstrip("-")
+    column = next((column for column in columns if column.name == field), None)  # None: the row id
     unfiltered = dataset_rows(dataset)
     return table_page(
         rows_matching(unfiltered, columns, filters), unfiltered=unfiltered, sort=sort, per_page=per_page,
-        page=page, after=after, before=before, extremes=_own_range(field, sort.startswith("-"), filters),
-        nullable=any(column.name == field and column.nullable for column in columns),
+        page=page, after=after, before=before, nullable=bool(column and column.nullable),
+        extremes=_own_range(column, sort.startswith("-"), filters) if column else None,
     )  # fmt: skip
 
 
@@ -82,19 +87,17 @@ def table_page(
     descending = sort.startswith("-")
     field = sort.lstrip("-")
     model_field = unfiltered.model._meta.get_field(field)
-    after_key = decode_cursor(after, model_field) if after and not nullable else None
-    before_key = decode_cursor(before, model_field) if before and not nullable else None
+    after_key = decode_cursor(after, model_field, nullable=nullable) if after else None
+    before_key = decode_cursor(before, model_field, nullable=nullable) if before else None
     with time_limited_queries():
         count = count_rows(queryset)
-        # A nullable sort column is never walked from a row (a comparison with an empty cell matches nothing).
         route = {
-            "unfiltered": None if nullable else unfiltered,
+            "unfiltered": unfiltered,
             "share": matching_share(queryset, count),
             "extremes": extremes,
+            "nullable": nullable,
         }
         last_page = max(1, math.ceil(count.value / per_page))
-        if page == "last" and nullable:  # no walk back from the end: the last page by its number
-            page = last_page
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
             size = per_page if count.is_estimate else count.value % per_page or per_page
@@ -102,14 +105,14 @@ def table_page(
             window.rows.reverse()
             has_next, has_previous = False, window.has_more
             number = None if count.is_estimate else last_page
-        elif after_key or before_key:
+        elif after_key is not None or before_key is not None:
             window = keyset_window(
                 queryset, field=field, descending=descending, size=per_page, after=after_key,
                 before=before_key, **route,
             )  # fmt: skip
-            has_next = window.has_more if after_key else True
-            has_previous = window.has_more if before_key else True
-            if before_key and not window.has_more:
+            has_next = window.has_more if after_key is not None else True
+            has_previous = window.has_more if before_key is not None else True
+            if before_key is not None and not window.has_more:
                 number = 1
         else:
             offset = (page - 1) * per_page
@@ -123,12 +126,11 @@ def table_page(
     if count.is_estimate and not has_next and not has_previous:  # one page holds them all
         count = Count(len(rows))
 
-    def cursor(row) -> str | None:
-        return None if nullable else encode_cursor(getattr(row, field), row.pk)
+    def cursor(row) -> str:
+        return encode_cursor(getattr(row, field), row.pk)
 
     return TablePage(
         rows=rows, count=count, per_page=per_page, number=number,
         next_cursor=cursor(rows[-1]) if rows and has_next else None,
         previous_cursor=cursor(rows[0]) if rows and has_previous else None,
-        keyset=not nullable,
     )  # fmt: skip

@@ -371,3 +371,40 @@ def test_the_built_in_datasets_statistics_and_charts_follow_a_reseed(seeded_mons
     monsters_seed(count=7, seed=5)  # no reload of the dataset: its own data version changes
     assert client.get(statistics).context["profile"].rows == before + 7
     assert sum(sum(trace["y"]) for trace in client.get(chart, params).json()["figure"]["data"]) == before + 7
+
+
+@pytest.mark.parametrize("sort", ["score", "-score"])
+@pytest.mark.parametrize("filters", [{}, {"team": "b"}])
+def test_a_column_with_empty_cells_pages_by_links_both_ways(people, sort, filters):
+    """Empty cells come after the values ascending and before them descending, on every database,
+    and next and previous links cross from one stretch to the other."""
+    lines = [f"{'' if i % 4 == 0 else (i * 7) % 23},{'ab'[i % 2]}" for i in range(47)]
+    scores = dataset_create(
+        file=upload("Score,Team\n" + "\n".join(lines) + "\n"), name="S", owner=people["owner"]
+    )
+    rows = [
+        (i + 1, None if i % 4 == 0 else (i * 7) % 23) for i in range(47) if not filters or "ab"[i % 2] == "b"
+    ]
+    values = sorted((row for row in rows if row[1] is not None), key=lambda row: (row[1], row[0]))
+    empties = [row for row in rows if row[1] is None]
+    expected = [pk for pk, _ in values + empties]
+    if sort.startswith("-"):
+        expected.reverse()
+    client = client_for(people["owner"])
+    url = f"/api/datasets/{scores.slug}/rows"
+    forwards, link = [], client.get(url, {"sort": sort, "per_page": 10, **filters}).json()
+    while True:
+        forwards += [row["id"] for row in link["results"]]
+        if not link["next"]:
+            break
+        link = client.get(link["next"]).json()
+    assert forwards == expected
+    backwards, link = [], client.get(url, {"sort": sort, "per_page": 10, "page": "last", **filters}).json()
+    while True:
+        backwards = [row["id"] for row in link["results"]] + backwards
+        if not link["previous"]:
+            break
+        link = client.get(link["previous"]).json()
+    assert backwards == expected
+    third = client.get(url, {"sort": sort, "per_page": 10, "page": 3, **filters}).json()
+    assert [row["id"] for row in third["results"]] == expected[20:30]
