@@ -403,6 +403,7 @@ def _from_anchor(queryset: QuerySet, anchors: dict, *, field: str, descending: b
 # Anchors for jumps to deep pages ----------------------------------------------------
 
 ANCHOR_EVERY = 10_000  # a jump walks at most this many index entries past an anchor
+ANCHORS_FROM_ROWS = 200_000  # below this a plain OFFSET is fast enough
 
 
 def anchors_compute(queryset: QuerySet, field: str) -> dict:
@@ -419,7 +420,7 @@ def anchors_compute(queryset: QuerySet, field: str) -> dict:
         while True:
             after = f"WHERE ({column}, id) > (%s, %s)" if keys else ""
             cursor.execute(
-                f"SELECT {column}, id FROM {table} {after} ORDER BY {column}, id OFFSET %s LIMIT 1",
+                f"SELECT {column}, id FROM {table} {after} ORDER BY {column}, id LIMIT 1 OFFSET %s",
                 [*(keys[-1] if keys else []), ANCHOR_EVERY - 1],
             )
             row = cursor.fetchone()

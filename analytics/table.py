@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from bandersnatch.columns import ROW_ID, Column
 from bandersnatch.db import time_limited_queries
+from bandersnatch.snapshots import snapshot_compute
 
 from . import pagination
 from .filters import rows_matching
@@ -61,12 +62,26 @@ def dataset_table_page(
     columns = dataset.column_list
     field = sort.lstrip("-")
     column = next((column for column in columns if column.name == field), None)  # None: the row id
+    empty = filters.get(f"{field}_empty")
+    if empty == "yes":  # every matching sort value is empty: their order is the ids'
+        sort, column = ("-" if sort.startswith("-") else "") + ROW_ID, None
     unfiltered = dataset_rows(dataset)
     return table_page(
         rows_matching(unfiltered, columns, filters), unfiltered=unfiltered, sort=sort, per_page=per_page,
-        page=page, after=after, before=before, nullable=bool(column and column.nullable),
+        page=page, after=after, before=before, nullable=bool(column and column.nullable and empty != "no"),
         extremes=_own_range(column, sort.startswith("-"), filters) if column else None,
+        anchors=None if column and column.nullable else lambda field: dataset_anchors(dataset, field),
     )  # fmt: skip
+
+
+def dataset_anchors(dataset: Dataset, field: str) -> dict | None:
+    """The page anchors of a large dataset's (field, id) order, worked out at the first deep jump
+    into it and kept until the rows change (a column without empty cells: the anchors walk values)."""
+    rows = dataset_rows(dataset)
+    if pagination.table_rows(rows) < pagination.ANCHORS_FROM_ROWS:
+        return None
+    name = f"analytics:anchors:{dataset.pk}:{field}"
+    return snapshot_compute(name, dataset.data_version, lambda: pagination.anchors_compute(rows, field))
 
 
 def table_page(

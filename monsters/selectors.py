@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Max, Min
 
+from analytics import pagination
 from analytics.pagination import anchors_compute, table_rows
 from analytics.table import TablePage, table_page
 from bandersnatch.snapshots import snapshot_compute, snapshot_read
@@ -144,9 +145,6 @@ def _extremes_by_value() -> dict:
 
 # Anchors for jumps to deep pages ----------------------------------------------------
 
-ANCHORS_FROM_ROWS = 200_000  # below this a plain OFFSET is fast enough
-
-
 def _anchors_name(field: str) -> str:
     return f"monsters:page-anchors:{field}"
 
@@ -157,7 +155,7 @@ def page_anchors(field: str) -> dict | None:
 
 
 def page_anchors_refresh() -> None:
-    if table_rows(Monster.objects.all()) < ANCHORS_FROM_ROWS:
+    if table_rows(Monster.objects.all()) < pagination.ANCHORS_FROM_ROWS:
         return
     for field in ("id", *SORTABLE_FIELDS):
         snapshot_compute(

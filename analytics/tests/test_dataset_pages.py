@@ -408,3 +408,43 @@ def test_a_column_with_empty_cells_pages_by_links_both_ways(people, sort, filter
     assert backwards == expected
     third = client.get(url, {"sort": sort, "per_page": 10, "page": 3, **filters}).json()
     assert [row["id"] for row in third["results"]] == expected[20:30]
+
+
+@pytest.mark.parametrize("sort", ["price", "-price", "id"])
+def test_deep_jumps_start_from_the_page_anchors_and_land_on_the_right_rows(people, monkeypatch, sort):
+    from analytics import pagination
+    from bandersnatch.models import Snapshot
+
+    prices = [(i * 37) % 101 for i in range(400)]
+    text = "Price\n" + "".join(f"{price}\n" for price in prices)
+    dataset = dataset_create(file=upload(text), name="Prices", owner=people["owner"])
+    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 7)
+    monkeypatch.setattr(pagination, "ANCHORS_FROM_ROWS", 0)
+    by_price = sorted(range(1, 401), key=lambda pk: (prices[pk - 1], pk) if sort != "id" else pk)
+    expected = by_price[::-1] if sort.startswith("-") else by_price
+    client = client_for(people["owner"])
+    for page in (2, 7, 20, 40):
+        rows = client.get(f"/api/datasets/{dataset.slug}/rows", {"sort": sort, "per_page": 10, "page": page})
+        assert [row["id"] for row in rows.json()["results"]] == expected[(page - 1) * 10 : page * 10], page
+    field = sort.lstrip("-")
+    assert Snapshot.objects.filter(name=f"analytics:anchors:{dataset.pk}:{field}").exists()
+
+
+@pytest.mark.parametrize("sort", ["score", "-score"])
+def test_sorted_by_a_column_filtered_to_its_empty_cells_the_rows_go_by_id(people, sort):
+    text = "Score,Name\n" + "".join(f"{'' if i % 3 else i},n{i}\n" for i in range(40))
+    dataset = dataset_create(file=upload(text), name="Sparse", owner=people["owner"])
+    client = client_for(people["owner"])
+    url = f"/api/datasets/{dataset.slug}/rows"
+    empties = [i + 1 for i in range(40) if i % 3]
+    expected = empties[::-1] if sort.startswith("-") else empties
+    seen, page = [], client.get(url, {"sort": sort, "score_empty": "yes", "per_page": 10}).json()
+    while True:
+        seen += [row["id"] for row in page["results"]]
+        if not page["next"]:
+            break
+        page = client.get(page["next"]).json()
+    assert seen == expected
+    present = client.get(url, {"sort": sort, "score_empty": "no", "per_page": 10}).json()["results"]
+    values = sorted(i for i in range(40) if not i % 3)
+    assert [row["score"] for row in present] == (values[::-1] if sort.startswith("-") else values)[:10]

@@ -198,7 +198,7 @@ def test_a_jump_from_the_nearest_anchor_lands_on_the_same_rows_as_a_plain_offset
 
     monsters_seed(count=400, seed=4)
     monkeypatch.setattr(pagination, "ANCHOR_EVERY", 7)
-    monkeypatch.setattr(selectors, "ANCHORS_FROM_ROWS", 0)
+    monkeypatch.setattr(pagination, "ANCHORS_FROM_ROWS", 0)
     selectors.page_anchors_refresh()
     anchors = selectors.page_anchors(field)
     assert anchors["rows"] == 400 and len(anchors["keys"]) == 400 // 7
