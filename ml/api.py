@@ -5,25 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import Annotated, Literal
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
 from bandersnatch.columns import format_number
 from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from bandersnatch.jobs import job_queue_health
-from monsters.columns import COLUMN, MAX_RESOURCE, NUMBERS
-from monsters.generator import TYPES
+from bandersnatch.schemas import input_schema
+from monsters.columns import COLUMN, NUMBERS
 
 from .machine import Machine
 from .models import ModelVersion, PredictionLog
 from .services import active_machine, machine_for, predictions_log, rarity_predict
+from .training import FEATURES
 
 router = Router(tags=["models"])
 MAX_INSTANCES = 1_000
@@ -39,16 +39,8 @@ class Error(Schema):
 # objects too, at a cost that shows in a batch of 1,000.
 
 
-class MonsterStats(BaseModel):
-    """One monster's raw fields; which are required depends on the model version's features."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    level: Annotated[int, Field(strict=True, ge=1, le=MAX_LEVEL)] | None = None
-    health: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
-    energy: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
-    sanity: Annotated[float, Field(strict=True, ge=0, le=MAX_RESOURCE, allow_inf_nan=False)] | None = None
-    type: Literal[TYPES] | None = None
+# One monster's raw fields; which are required depends on the model version's features.
+MonsterStats = input_schema("MonsterStats", tuple(COLUMN[name] for name in FEATURES))
 
 
 class Prediction(BaseModel):

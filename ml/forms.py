@@ -3,20 +3,30 @@ from __future__ import annotations
 import numpy as np
 from django import forms
 
-from monsters.forms import LEVEL_BOUNDS, RESOURCE_BOUNDS
-from monsters.generator import TYPES, generate_monsters
+from bandersnatch.columns import Column
+from monsters.columns import COLUMN
+from monsters.generator import generate_monsters
 
 from .training import ALGORITHMS, DEFAULT_FEATURES, DEFAULT_TARGET, FEATURES, TARGETS, clean_params
 
 
-class PredictionForm(forms.Form):
-    """A monster's stats for the /model page (the API validates with its own schema)."""
+def input_field(column: Column) -> forms.Field:
+    """A form field taking one value of `column`, within its bounds or among its choices."""
+    if column.kind == "integer":
+        return forms.IntegerField(min_value=column.minimum, max_value=column.maximum, label=column.label)
+    if column.kind == "number":
+        return forms.FloatField(min_value=column.minimum, max_value=column.maximum, label=column.label)
+    if column.choices:
+        return forms.ChoiceField(choices=[(value, value) for value in column.choices], label=column.label)
+    return forms.CharField(max_length=column.max_length, label=column.label)
 
-    level = forms.IntegerField(**LEVEL_BOUNDS)
-    health = forms.FloatField(**RESOURCE_BOUNDS)
-    energy = forms.FloatField(**RESOURCE_BOUNDS)
-    sanity = forms.FloatField(**RESOURCE_BOUNDS)
-    type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
+
+def _typed(column: Column, value):
+    return {"integer": int, "number": float}.get(column.kind, str)(value)
+
+
+class PredictionFields(forms.Form):
+    """A monster's stats for the /model page (the API validates with its own schema)."""
 
     def __init__(self, *args, features: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,13 +38,12 @@ class PredictionForm(forms.Form):
     def random_initial() -> dict:
         """Plausible stats: a freshly generated monster, as the original app prefilled."""
         monster = generate_monsters(1, rng=np.random.default_rng()).iloc[0]
-        return {
-            "level": int(monster["level"]),
-            "health": float(monster["health"]),
-            "energy": float(monster["energy"]),
-            "sanity": float(monster["sanity"]),
-            "type": str(monster["type"]),
-        }
+        return {name: _typed(COLUMN[name], monster[name]) for name in FEATURES}
+
+
+PredictionForm = type(
+    "PredictionForm", (PredictionFields,), {name: input_field(COLUMN[name]) for name in FEATURES}
+)
 
 
 class TrainForm(forms.Form):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from analytics.api import page_link
 from bandersnatch.db import QueryTimedOut
+from bandersnatch.schemas import filter_schema, row_schema
 
-from .forms import DataPageForm
+from .columns import MONSTER_COLUMNS
+from .forms import FILTERED, DataPageForm
 from .models import Monster
 from .selectors import monster_table_page
 from .similarity import monsters_similar
@@ -23,17 +23,7 @@ class Error(Schema):
     message: str
 
 
-class MonsterOut(Schema):
-    id: int
-    name: str
-    type: str
-    level: int
-    rarity: str
-    damage: str
-    health: float
-    energy: float
-    sanity: float
-    created_at: dt.datetime
+MonsterOut = row_schema("MonsterOut", MONSTER_COLUMNS, Schema)
 
 
 class MonsterPage(Schema):
@@ -45,25 +35,18 @@ class MonsterPage(Schema):
     previous: str | None
 
 
-class TableQuery(Schema):
-    """The parameters of /data, checked by the same form."""
+class PageQuery(Schema):
+    """The parameters of /data besides its column filters; the same form checks them all."""
 
     sort: str = "id"
     per_page: int = 50
     page: str = "1"
     after: str = ""
     before: str = ""
-    type: str = ""
-    rarity: str = ""
-    level_min: int | None = None
-    level_max: int | None = None
-    health_min: float | None = None
-    health_max: float | None = None
-    energy_min: float | None = None
-    energy_max: float | None = None
-    sanity_min: float | None = None
-    sanity_max: float | None = None
     q: str = ""
+
+
+TableQuery = filter_schema("TableQuery", FILTERED, PageQuery)
 
 
 @router.get("", response={200: MonsterPage, 400: Error, 503: Error}, summary="Monsters, filtered and paged")

@@ -6,11 +6,9 @@ from django.template.defaultfilters import filesizeformat
 
 from analytics.filters import FilterForm, TablePosition, filter_form
 
-from .columns import COLUMN, MAX_RESOURCE
+from .columns import COLUMN
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
 
-LEVEL_BOUNDS = {"min_value": COLUMN["level"].minimum, "max_value": COLUMN["level"].maximum}
-RESOURCE_BOUNDS = {"min_value": COLUMN["health"].minimum, "max_value": MAX_RESOURCE}
 SORT_CHOICES = [
     (f"{sign}{field}", f"{sign}{field}") for field in ("id", *SORTABLE_FIELDS) for sign in ("", "-")
 ]

@@ -145,6 +145,7 @@ def _extremes_by_value() -> dict:
 
 # Anchors for jumps to deep pages ----------------------------------------------------
 
+
 def _anchors_name(field: str) -> str:
     return f"monsters:page-anchors:{field}"
 
