@@ -130,13 +130,17 @@ def axis_for(
     fields.check(field)
     if field in fields.category_order:
         return Axis(field, list(fields.category_order[field])), F(field)
+    if field in fields.discrete:
+        # Few whole numbers in the whole table (read off its index): a bar each, no scan of the matching
+        # rows for their extremes (_settled trims the axis to the values they have).
+        whole = _extremes(queryset.model._default_manager.order_by(), field)
+        if whole["low"] is not None and whole["high"] - whole["low"] < DISCRETE_MAX_VALUES:
+            return Axis(field, list(range(whole["low"], whole["high"] + 1))), F(field)
     if field in fields.numeric:
         bounds = _extremes(queryset, field, percent)
         low, high = bounds["low"], bounds["high"]
         if low is None:
             return Axis(field, [], []), F(field)
-        if field in fields.discrete and high - low < DISCRETE_MAX_VALUES:  # every whole number between
-            return Axis(field, list(range(low, high + 1))), F(field)
         edges = nice_edges(low, high, bins)
         return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
     common = queryset.exclude(**{f"{field}__isnull": True}).values(field).annotate(n=Count("pk"))
@@ -208,25 +212,35 @@ def histogram_counts(
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     rows = queryset.annotate(**groups).values(*groups).annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, [*groups, "count"], percent), percent)
-    if percent is not None and not x_axis.keys:
-        x_axis = _sampled_axis(table, "x", x)
+    x_axis = _settled(x_axis, table, "x", fields)
     return Counts(x_axis, color_axis, table, int(table["count"].sum()), sampled_percent=percent)
 
 
 def _axis(
     queryset: QuerySet, fields: ChartFields, field: str, *, bins: int, percent: float | None
 ) -> tuple[Axis, object]:
-    """axis_for, except that a sampled chart takes a free text field's values from its sample."""
-    if percent is not None and field not in fields.numeric and field not in fields.category_order:
+    """axis_for, except that a free text field's values come from the chart's own counts (_settled):
+    one scan of the rows instead of two."""
+    if field not in fields.numeric and field not in fields.category_order:
         return Axis(fields.check(field), []), F(field)
     return axis_for(queryset, fields, field, bins=bins, percent=percent)
 
 
-def _sampled_axis(table: pd.DataFrame, column: str, field: str) -> Axis:
-    """A text field's axis from a sampled chart's counts: its most common values, as axis_for does."""
+def _settled(axis: Axis, table: pd.DataFrame, column: str, fields: ChartFields) -> Axis:
+    """The axis as the grouped counts show it: a text field's most common values (as axis_for says);
+    whole numbers from the lowest to the highest present (their axis came from the whole table)."""
+    if axis.is_binned or axis.field in fields.category_order:
+        return axis
+    if axis.field in fields.discrete:
+        present = table[column].dropna()
+        return (
+            Axis(axis.field, [key for key in axis.keys if present.min() <= key <= present.max()])
+            if len(present)
+            else Axis(axis.field, [])
+        )
     counts = table.dropna(subset=[column]).groupby(column)["count"].sum()
     top = counts.sort_values(ascending=False, kind="stable").head(TEXT_AXIS_VALUES)
-    return Axis(field, top.index.tolist())
+    return Axis(axis.field, top.index.tolist())
 
 
 def _scaled(table: pd.DataFrame, percent: float | None) -> pd.DataFrame:
@@ -248,10 +262,7 @@ def density_counts(
     table = _scaled(_grouped(rows, ["gx", "gy", "count"], percent), percent).rename(
         columns={"gx": "x", "gy": "y"}
     )
-    if percent is not None:
-        x_axis = x_axis if x_axis.keys else _sampled_axis(table, "x", x)
-        y_axis = y_axis if y_axis.keys else _sampled_axis(table, "y", y)
-    return x_axis, y_axis, table, percent
+    return _settled(x_axis, table, "x", fields), _settled(y_axis, table, "y", fields), table, percent
 
 
 def box_stats(
@@ -276,8 +287,7 @@ def box_stats(
         .order_by()
     )
     table = _scaled(_grouped(exact, [*groups, "count", "mean", "min", "max"], percent), percent)
-    if percent is not None and not x_axis.keys:
-        x_axis = _sampled_axis(table, "x", x)
+    x_axis = _settled(x_axis, table, "x", fields)
     quartiles, sampled_from = _quartiles(queryset, groups, y, rows=int(table["count"].sum()), percent=percent)
     table = table.merge(quartiles, on=list(groups), how="left")
     return BoxStats(x_axis, color_axis, table, sampled_from, sampled_percent=percent)

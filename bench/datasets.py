@@ -126,6 +126,40 @@ def page_urls(dataset) -> list[tuple[str, str]]:
                    ("deep page sorted", base + "?page=5000&sort=-spend")]  # fmt: skip
 
 
+CHART_TARGET_MS = 300.0
+CHARTS = [
+    ("scatter of two numbers by a category", "kind=scatter&x=spend&y=score&color=region"),
+    ("scatter with empty cells", "kind=scatter&x=age&y=balance&color=plan"),
+    ("histogram of a number", "kind=histogram&x=spend&color=status"),
+    ("histogram of few whole numbers", "kind=histogram&x=age"),
+    ("histogram of many whole numbers", "kind=histogram&x=customer_id"),
+    ("histogram of a text", "kind=histogram&x=city"),
+    ("bar chart of a category by a boolean", "kind=histogram&x=region&color=vip"),
+    ("box by a category", "kind=box&x=plan&y=spend&color=active"),
+    ("box by whole numbers", "kind=box&x=age&y=balance"),
+    ("density of two numbers", "kind=density&x=latitude&y=longitude"),
+    ("density of a category by whole numbers", "kind=density&x=region&y=items"),
+]
+CHART_FILTERS = [
+    ("", {}),
+    (", category", {"region": "North"}),
+    (", number range", {"spend_min": 100, "spend_max": 200}),
+    (", text contains", {"city_contains": "amber1"}),
+    (", empty cells", {"comment_empty": "yes"}),
+    (", boolean", {"vip": "yes"}),
+]
+
+
+def chart_urls(dataset) -> list[tuple[str, str]]:
+    """Every chart kind on fields of every kind, under each filter kind (the figure endpoint)."""
+    base = f"/datasets/{dataset.slug}/view/figure?"
+    return [
+        (label + name, base + query + ("&" + urlencode(filters) if filters else ""))
+        for label, query in CHARTS
+        for name, filters in CHART_FILTERS
+    ]
+
+
 def run(count: int, *, repeat: int, log) -> str:
     from django.contrib.auth.models import User
     from django.test import Client

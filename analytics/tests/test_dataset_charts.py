@@ -89,6 +89,16 @@ def test_few_whole_numbers_get_a_bar_each_and_many_are_binned(shop):
     assert code.total == 300
 
 
+def test_a_filtered_whole_number_axis_spans_the_values_the_rows_have(shop):
+    source = dataset_source(shop)
+    counts = selectors.histogram_counts(
+        source.rows({"quantity_min": 2, "quantity_max": 4}), source.fields, x="quantity"
+    )
+    assert counts.axis.keys == [2, 3, 4] and counts.total == shop_rows_where(lambda i: 2 <= i % 7 <= 4)
+    box = selectors.box_stats(source.rows({"quantity_min": 5}), source.fields, y="price", x="quantity")
+    assert box.axis.keys == [5, 6]
+
+
 def test_a_text_axis_shows_its_most_common_values(shop):
     source = dataset_source(shop)
     counts = selectors.histogram_counts(source.rows({}), source.fields, x="item")
