@@ -32,7 +32,7 @@ from bandersnatch.columns import KINDS, Column, column_to_dict, safe_identifiers
 
 from .csvfiles import CATEGORY_MAX_VALUES, TEXT_MAX_LENGTH, CsvRejected, Preview, csv_chunks, csv_preview
 from .models import Dataset
-from .tables import indexes_build, row_model, table_create, table_drop
+from .tables import indexes_build, row_model, table_create, table_drop, table_vacuum
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def dataset_create(
         dataset.columns = [column_to_dict(column) for column in final]
         dataset.row_count = rows
         dataset.save()
+    table_vacuum(dataset.table)
     logger.info(
         "Loaded dataset %s: %d rows, %d columns in %.2f s",
         dataset.slug,
@@ -147,6 +148,7 @@ def dataset_replace(
         dataset.columns = [column_to_dict(column) for column in final]
         dataset.source_name = os.path.basename(getattr(file, "name", "") or "") or dataset.source_name
         dataset.save()
+    table_vacuum(dataset.table)
     logger.info("Replaced the rows of dataset %s: %d rows", dataset.slug, rows)
     return dataset
 

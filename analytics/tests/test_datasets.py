@@ -251,3 +251,23 @@ def test_a_replacement_that_does_not_fit_changes_nothing(text, message):
     assert caught.value.message == message
     dataset.refresh_from_db()
     assert dataset.row_count == 2 and len(rows(dataset)) == 2 and tables() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM of PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_loaded_or_replaced_table_is_vacuumed_after_its_commit():
+    """Its pages all-visible at once: index-only scans (counts, deep pages, anchors) skip the rows."""
+
+    def vacuumed(table: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s", [table]
+            )
+            row = cursor.fetchone()
+        return bool(row and row[0])
+
+    dataset = dataset_create(file=upload("a,b\n1,x\n2,y\n"), name="Vacuumed")
+    assert vacuumed(dataset.table)
+    replaced = dataset_replace(dataset, file=upload("a,b\n3,z\n"))
+    assert replaced.table != dataset.table and vacuumed(replaced.table)
+    dataset_delete(replaced)
