@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -33,15 +32,6 @@ def load(text: str, owner, **options):
     file = io.BytesIO(text.encode())
     file.name = "shop.csv"
     return dataset_create(file=file, name="Shop", owner=owner, **options)
-
-
-@pytest.fixture
-def people():
-    return {
-        "owner": User.objects.create_user("owner"),
-        "other": User.objects.create_user("other"),
-        "staff": User.objects.create_user("staff", is_staff=True),
-    }
 
 
 @pytest.fixture

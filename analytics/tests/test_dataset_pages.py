@@ -4,7 +4,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -25,15 +24,6 @@ def upload(text: str) -> io.BytesIO:
     file = io.BytesIO(text.encode())
     file.name = "cities.csv"
     return file
-
-
-@pytest.fixture
-def people():
-    return {
-        "owner": User.objects.create_user("owner"),
-        "other": User.objects.create_user("other"),
-        "staff": User.objects.create_user("staff", is_staff=True),
-    }
 
 
 @pytest.fixture
