@@ -9,7 +9,7 @@ from bandersnatch.columns import Column
 from monsters.forms import MonsterFilterForm
 
 from .fields import KINDS, MONSTER_CHART, MONSTER_FIELDS, ChartFields
-from .filters import TablePosition
+from .filters import filter_names
 
 
 def _choice(name: str, allowed) -> dict:
@@ -50,13 +50,19 @@ class ChartChoices(forms.Form):
             "kind": self.cleaned_data["kind"],
         }
 
-    def row_filters(self):
-        """The bound fields filtering the rows, in the form's order."""
-        return [self[name] for name in self.fields if name not in CHART_CHOICES and name not in POSITION]
+    def filter_groups(self) -> list[dict]:
+        """Per filtered column its bound fields: a range (from, to) and the rest (equals, contains, empty)."""
+        groups = []
+        for column in getattr(self, "columns", ()):
+            names = filter_names(column)
+            ranged = [self[name] for name in names if name.endswith(("_min", "_max"))]
+            others = [self[name] for name in names if not name.endswith(("_min", "_max"))]
+            groups.append({"range": ranged, "others": others})
+        return groups
 
-
-CHART_CHOICES = ("kind", "x", "y", "color")
-POSITION = TablePosition.POSITION
+    def filters_given(self) -> bool:
+        return any(self[name].value() not in (None, "") for column in getattr(self, "columns", ())
+                   for name in filter_names(column))  # fmt: skip
 
 
 @lru_cache(maxsize=256)

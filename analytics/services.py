@@ -67,7 +67,8 @@ def dataset_source(dataset) -> ChartSource:
 
 def default_chart(fields: ChartFields) -> dict | None:
     """A first chart worth seeing: two numbers as a scatter, else one field's distribution."""
-    numeric, colors = fields.numeric, fields.colors
+    numeric = (*fields.continuous, *fields.discrete)  # measurements before counts and ids
+    colors = fields.colors
     if len(numeric) >= 2:
         x, y = numeric[0], numeric[1]
         return {"x": x, "y": y, "color": next(iter(colors), None), "kind": "scatter"}

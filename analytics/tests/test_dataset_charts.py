@@ -56,9 +56,10 @@ def test_the_chart_fields_come_from_the_column_kinds(shop):
     assert fields.category_order["paid"] == (False, True)
     assert fields.label("sold_at") == "Sold at" and fields.noun == "rows"
     assert "paid" in fields.colors and "item" not in fields.colors  # 80 values: no legend for them
+    # Measurements before whole numbers (counts, codes): price against quantity.
     assert default_chart(fields) == {
-        "x": "quantity",
-        "y": "code",
+        "x": "price",
+        "y": "quantity",
         "color": fields.colors[0],
         "kind": "scatter",
     }
@@ -113,7 +114,7 @@ def test_the_page_draws_the_default_scatter_with_links_to_the_rows(shop, people)
     assert "Charts of Shop" in body and 'id="chart"' in body
     figure = response.context["figure"]
     assert figure["data"][0]["type"] == "scattergl"
-    assert figure["layout"]["xaxis"]["title"]["text"] == "Quantity"
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Price"
     assert "showing all 300 rows" in figure["layout"]["title"]["text"]
     config = response.context["chart_config"]
     assert config["rows_url"] == shop.get_absolute_url() and config["row_url"].endswith("/rows/0/")
@@ -199,3 +200,12 @@ def test_the_built_in_monsters_chart_through_the_same_page(seeded_monsters):
     )
     assert response.status_code == 200
     assert response.context["figure"]["layout"]["xaxis"]["title"]["text"] == "Type"
+
+
+def test_the_column_filters_fold_away_unless_one_is_given(shop, people):
+    client = Client()
+    client.force_login(people["owner"])
+    plain = client.get(view_url(shop)).content.decode()
+    assert '<details class="row-filters">' in plain and 'name="price_min"' in plain
+    filtered = client.get(view_url(shop), {"shop": "North"}).content.decode()
+    assert '<details class="row-filters" open>' in filtered
