@@ -161,7 +161,7 @@ def csv_chunks(
                     total += int(bad.sum())
                     for row in np.flatnonzero(bad)[: MAX_REPORTED_PROBLEMS - len(problems)]:
                         value = cells.iat[row, position]
-                        problems.append((rows_read + row + 2, column.label, shown(value), why(column)))
+                        problems.append((int(cells.index[row]) + 2, column.label, shown(value), why(column)))
             typed[column.name] = values
         rows_read += len(cells)
         if on_chunk is not None:
@@ -300,6 +300,15 @@ def _delimiter(lines: list[str]) -> str:
     return best
 
 
+def _without_blank_rows(cells: pd.DataFrame) -> pd.DataFrame:
+    """The rows but the blank lines (nothing but spaces, not even a delimiter: a row of empty cells
+    stays); the index keeps each row's place in the file (record 0 is spreadsheet row 2), so
+    messages name the rows a spreadsheet shows."""
+    first = cells.iloc[:, 0]
+    blank = (first.isna() | (first.fillna("").str.strip() == "")) & cells.iloc[:, 1:].isna().all(axis=1)
+    return cells[~blank].fillna("")
+
+
 def _raw_chunks(file, layout: Layout, *, rows: int | None = None, reader: Reader | None = None):
     """The data rows as strings (header skipped), CHUNK_ROWS at a time (or only the first `rows`).
 
@@ -310,18 +319,18 @@ def _raw_chunks(file, layout: Layout, *, rows: int | None = None, reader: Reader
     width = len(layout.headers)
     options = dict(
         sep=layout.delimiter, header=None, skiprows=1, dtype=str, keep_default_na=False, na_filter=False,
-        encoding="utf-8-sig", skip_blank_lines=True, engine="c", names=range(width), index_col=False,
+        encoding="utf-8-sig", skip_blank_lines=False, engine="c", names=range(width), index_col=False,
     )  # fmt: skip
     try:
         with warnings.catch_warnings():
             # pandas only warns when the first row is the longer one.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             if rows is not None:
-                yield pd.read_csv(reader.stream, nrows=rows, **options).fillna("")
+                yield _without_blank_rows(pd.read_csv(reader.stream, nrows=rows, **options))
                 return
             with pd.read_csv(reader.stream, chunksize=CHUNK_ROWS, **options) as chunks:
                 for chunk in chunks:
-                    yield chunk.fillna("")
+                    yield _without_blank_rows(chunk)
     except pd.errors.ParserWarning:
         raise CsvRejected(f"Row 2 has more cells than the header's {width}.") from None
     except pd.errors.EmptyDataError:

@@ -147,3 +147,14 @@ def test_files_that_cannot_be_read_say_why(data, message):
 def test_rows_with_fewer_cells_get_empty_ones():
     rows = rows_of(as_file("a,b,c\n1,2\n4,5,6\n"))
     assert rows[1] == {"a": 4, "b": 5, "c": 6} and rows[0]["c"] is None
+
+
+def test_bad_cells_keep_their_spreadsheet_row_across_blank_lines_and_line_breaks():
+    file = as_file('n,note\n1,a\n\n2,"two\nlines"\n   \nthree,c\n4,d\n')
+    preview = csv_preview(file)
+    columns = [Column("n", "n", "integer"), Column("note", "note", "text", max_length=100)]
+    with pytest.raises(CsvRejected) as caught:
+        list(csv_chunks(file, preview.layout, columns))
+    assert caught.value.problems == [(6, "n", "three", "Not a whole number.")]  # rows 3 and 5 are blank
+    rows = list(csv_chunks(as_file("n\n1\n\n2\n"), csv_preview(as_file("n\n1\n\n2\n")).layout, columns[:1]))
+    assert [value for frame in rows for value in frame["n"].tolist()] == [1, 2]  # blank lines are no rows
