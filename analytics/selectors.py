@@ -24,7 +24,8 @@ from .pagination import Count as RowCount
 from .pagination import count_rows, table_rows
 from .stats import Axis, BoxStats, Counts, nice_edges
 
-SCATTER_POINTS = 15_000  # a scatter shows at most this many monsters
+SCATTER_POINTS = 15_000  # a scatter shows at most this many rows
+SCATTER_READ_ROWS = 200_000  # and reads at most this many rows' pages of a large table to find them
 HISTOGRAM_BINS = 40
 DENSITY_BINS = 50
 # Above this many rows, box quartiles come from a uniform sample of this size.
@@ -73,8 +74,11 @@ def sample_rows(queryset: QuerySet, fields: ChartFields, *, size: int, columns=N
         return Sample(_frame(queryset.values_list(*columns), columns), total)
     if connections[queryset.db].vendor != "postgresql":
         return Sample(_frame(queryset.order_by("?").values_list(*columns)[:size], columns), total)
-    percent = min(100.0, 100.0 * 1.1 * size / total.value)  # a little over, trimmed below
-    method = "SYSTEM" if table_rows(queryset) >= BLOCK_SAMPLE_TABLE_ROWS else "BERNOULLI"
+    table = table_rows(queryset)
+    # A little over `size`, trimmed below; never more than SCATTER_READ_ROWS of a large table, so a
+    # filter keeping a few per cent of it shows fewer points rather than reading half its pages.
+    percent = min(100.0, 100.0 * 1.1 * size / total.value, 100.0 * SCATTER_READ_ROWS / max(table, 1))
+    method = "SYSTEM" if table >= BLOCK_SAMPLE_TABLE_ROWS else "BERNOULLI"
     rows = _frame(tablesample_rows(queryset, columns, percent, method), columns)
     if len(rows) > size:
         keep = np.random.default_rng(SAMPLE_SEED).choice(len(rows), size=size, replace=False)

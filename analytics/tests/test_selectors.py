@@ -263,3 +263,17 @@ def test_a_sampled_chart_reads_a_bounded_share_of_the_table_and_its_quartiles_co
     quartiles = next(q["sql"] for q in queries.captured_queries if "percentile_cont" in q["sql"])
     assert f"TABLESAMPLE SYSTEM ({box.sampled_percent:.6f})" in quartiles
     assert box.sampled_from == pytest.approx(box.table["count"].sum() * box.sampled_percent / 100, rel=0.01)
+
+
+@POSTGRES
+def test_a_scatter_of_a_few_per_cent_of_a_large_table_reads_a_bounded_share_of_it(monkeypatch):
+    """SCATTER_READ_ROWS bounds the sample's share of the table: fewer points, not half the pages read."""
+    monsters_seed(count=3_000, seed=8)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monsters_monster")
+    monkeypatch.setattr(selectors, "SCATTER_READ_ROWS", 600)  # a fifth of this table
+    fey = selectors.matching({"type": "Fey"})
+    sample = selectors.sample_rows(fey, MONSTER_FIELDS, size=400)
+    assert sample.total.value == fey.count() > 400
+    assert 0.1 * sample.total.value <= len(sample.rows) <= 0.3 * sample.total.value  # about a fifth of them
+    assert set(sample.rows["type"]) == {"Fey"}
