@@ -121,6 +121,22 @@ class Reader:
         return self._counted.bytes_read
 
 
+def csv_cells(file) -> tuple[Layout, pd.DataFrame]:
+    """Every data row of `file` as strings, for a reader with checks of its own (the monster import):
+    the layout found as for any dataset, blank lines dropped, the index each row's record number
+    (0 is spreadsheet row 2).  CsvRejected for a file that cannot be read."""
+    layout = _layout(file)
+    chunks = list(_raw_chunks(file, layout))
+    if not chunks:
+        return layout, pd.DataFrame(columns=range(len(layout.headers)), dtype=str)
+    return layout, pd.concat(chunks)
+
+
+def with_decimal_points(text: pd.Series) -> pd.Series:
+    """Numbers written 1,5 (semicolon files) as 1.5; any other text as it is."""
+    return text.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+
+
 def csv_preview(file) -> Preview:
     """The layout, the inferred columns and the first rows of `file` (a binary file); CsvRejected."""
     layout = _layout(file)
@@ -216,7 +232,7 @@ def convert(cells: pd.Series, column: Column, *, decimal_comma: bool = False) ->
         bad = ~valid & ~empty
     elif column.kind == "number":
         if decimal_comma:
-            text = text.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+            text = with_decimal_points(text)
         numbers = pd.to_numeric(text.mask(empty), errors="coerce").astype("float64")
         bad = ~empty & ~np.isfinite(numbers.to_numpy(na_value=np.nan))  # not a number, or infinite
         values = numbers.mask(bad)

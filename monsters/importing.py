@@ -1,5 +1,9 @@
 """Monsters from an uploaded CSV file: every row checked first, then all written or none.
 
+The file is read as any dataset's (analytics.csvfiles.csv_cells); the checks
+here are the monster table's own constraints, and the rows go in through the
+monster load (monsters.loading), which appends or swaps in a new table.
+
 The columns are the export's (/data/export.csv), so an export imports back
 unchanged: the apostrophe the export puts in front of text a spreadsheet
 would run as a formula (analytics.export.spreadsheet_safe) comes off again.  The
@@ -13,7 +17,6 @@ database never has to refuse a row halfway through.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
@@ -23,6 +26,7 @@ import pandas as pd
 from django.db import DataError, IntegrityError
 from django.utils import timezone
 
+from analytics.csvfiles import CsvRejected, Layout, csv_cells, with_decimal_points
 from analytics.export import FORMULA_LIKE
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import CONTROL_CHARACTERS
@@ -48,10 +52,6 @@ COLUMNS_HELP = (
     f"The columns are the export's: {', '.join(REQUIRED_COLUMNS)}, and optionally created_at "
     "(an id column is ignored)."
 )
-# pandas' messages for a row with more cells than the header (rows counted from
-# 1) and for a quote never closed (rows counted from 0).
-_TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 # The apostrophe the export adds in front of FORMULA_LIKE text.
 _EXPORT_APOSTROPHE = re.compile(f"^'(?={FORMULA_LIKE.pattern})")
 
@@ -108,7 +108,7 @@ def monsters_import_csv(*, file, mode: str, actor=None, wait: float | None = Non
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     started = time.perf_counter()
-    monsters = _checked_monsters(_read_cells(file.read()))
+    monsters = _checked_monsters(*_read_cells(file))
     file_name = getattr(file, "name", None) or "a file"
 
     def record() -> None:
@@ -136,51 +136,26 @@ def monsters_import_csv(*, file, mode: str, actor=None, wait: float | None = Non
     return len(monsters)
 
 
-def _read_cells(data: bytes) -> pd.DataFrame:
-    """Every cell of the file as a string, the header row included (row 1 at index 0)."""
-    if not data or data.isspace():
-        raise ImportRejected("The file is empty.")
-    if b"\x00" in data:
-        raise ImportRejected("This is not a CSV file: it holds binary data. " + COLUMNS_HELP)
+def _read_cells(file) -> tuple[Layout, pd.DataFrame]:
+    """The file read as any dataset's is (analytics.csvfiles: encoding, delimiter, quotes, gzip,
+    blank lines, rows numbered as a spreadsheet shows them): its layout and every row's cells."""
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(
-            f"The file is not UTF-8 text (byte {exc.start + 1:,} is not UTF-8). "
-            'Export it from a spreadsheet as "CSV UTF-8".'
-        ) from None
-    try:
-        return pd.read_csv(
-            io.BytesIO(data),
-            encoding="utf-8-sig",  # a byte order mark, as Excel writes, is no part of the header
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,  # keeps row numbers those of a spreadsheet
-        )
-    except pd.errors.ParserError as exc:
-        if match := _TOO_MANY_FIELDS.search(str(exc)):
-            expected, row, seen = match.groups()
-            raise ImportRejected(f"Row {row} has {seen} cells, the header {expected}.") from None
-        if match := _OPEN_QUOTE.search(str(exc)):
-            raise ImportRejected(f"A quote opened in row {int(match[1]) + 1} is never closed.") from None
-        raise ImportRejected(f"The file is not valid CSV: {str(exc).strip()}") from None
-    except pd.errors.EmptyDataError:
-        raise ImportRejected("The file is empty.") from None
+        return csv_cells(file)
+    except CsvRejected as exc:
+        raise ImportRejected(exc.message) from None
 
 
-def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
+def _checked_monsters(layout: Layout, cells: pd.DataFrame) -> pd.DataFrame:
     """The data rows as typed columns, ready to write; ImportRejected names every bad cell.
 
     Text and level columns hold few distinct values (six types, a few hundred
     damages), so their checks run once per distinct value and are spread to
     the rows by the value's code: no Python call per cell.
     """
-    header = [str(cell).strip().lower() for cell in cells.iloc[0]]
+    header = [str(cell).strip().lower() for cell in layout.headers]
     _check_header(header)
-    rows = cells.iloc[1:].set_axis(header, axis="columns")
-    rows.index += 1  # spreadsheet row numbers: the header is row 1
+    rows = cells.set_axis(header, axis="columns")
+    rows.index += 2  # spreadsheet row numbers: the header is row 1, the first record row 2
     rows = rows[~(rows == "").all(axis="columns")]  # empty lines, as spreadsheets leave at the end
     if rows.empty:
         raise ImportRejected("The file has a header but no monsters.")
@@ -230,7 +205,7 @@ def _checked_monsters(cells: pd.DataFrame) -> pd.DataFrame:
     monsters["damage"] = values.to_numpy()[codes]
 
     for column in RESOURCES:
-        text = rows[column]
+        text = with_decimal_points(rows[column].str.strip()) if layout.decimal_comma else rows[column]
         number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         problems[column] = _problems(
             ((text == "").to_numpy(), REQUIRED),
