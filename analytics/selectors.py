@@ -123,7 +123,13 @@ def _frame(rows, columns) -> pd.DataFrame:
 
 
 def axis_for(
-    queryset: QuerySet, fields: ChartFields, field: str, *, bins: int, percent: float | None = None
+    queryset: QuerySet,
+    fields: ChartFields,
+    field: str,
+    *,
+    bins: int,
+    percent: float | None = None,
+    bounds: tuple | None = None,
 ) -> tuple[Axis, object]:
     """The Axis for `field` over `queryset` (or its sample of `percent`), and the expression to group by.
 
@@ -141,8 +147,7 @@ def axis_for(
         if whole["low"] is not None and whole["high"] - whole["low"] < DISCRETE_MAX_VALUES:
             return Axis(field, list(range(whole["low"], whole["high"] + 1))), F(field)
     if field in fields.numeric:
-        bounds = _extremes(queryset, field, percent)
-        low, high = bounds["low"], bounds["high"]
+        low, high = bounds if bounds is not None else _extremes_of(queryset, [field], percent)[field]
         if low is None:
             return Axis(field, [], []), F(field)
         edges = nice_edges(low, high, bins)
@@ -153,9 +158,16 @@ def axis_for(
 
 
 def _extremes(queryset: QuerySet, field: str, percent: float | None = None) -> dict:
-    """The lowest and highest `field` among the rows of `queryset`, or of its block sample of `percent`.
+    """The lowest and highest `field` among the rows of `queryset` (see _extremes_of)."""
+    low, high = _extremes_of(queryset, [field], percent)[field]
+    return {"low": low, "high": high}
 
-    The whole table's are read off the field's index.  A filtered queryset's
+
+def _extremes_of(queryset: QuerySet, names: list[str], percent: float | None = None) -> dict:
+    """{field: (lowest, highest)} among the rows of `queryset`, or of its block sample of `percent`,
+    in one query whatever the number of fields (a density chart's two axes: one scan, not two).
+
+    The whole table's are read off each field's index.  A filtered queryset's
     are aggregated over its rows: walking the field's index to the first
     matching row can pass most of the table when the filter goes with the
     field (the highest sanity among high levels), so COALESCE(x, x), which no
@@ -163,15 +175,22 @@ def _extremes(queryset: QuerySet, field: str, percent: float | None = None) -> d
     """
     if percent is not None:
         try:
-            sql, params = _sampled_sql(queryset.values_list(field), percent, method="SYSTEM")
+            sql, params = _sampled_sql(queryset.values_list(*names), percent, method="SYSTEM")
         except EmptyResultSet:
-            return {"low": None, "high": None}
+            return {name: (None, None) for name in names}
+        quote = connections[queryset.db].ops.quote_name
+        ends = ", ".join(f"min({quote(name)}), max({quote(name)})" for name in names)
         with connections[queryset.db].cursor() as cursor:
-            cursor.execute(f"SELECT min({field}), max({field}) FROM ({sql}) AS sampled", params)
-            low, high = cursor.fetchone()
-        return {"low": low, "high": high}
-    value = Coalesce(F(field), F(field)) if queryset.query.where else F(field)
-    return queryset.aggregate(low=Min(value), high=Max(value))
+            cursor.execute(f"SELECT {ends} FROM ({sql}) AS sampled", params)
+            found = cursor.fetchone()
+        return {name: (found[2 * i], found[2 * i + 1]) for i, name in enumerate(names)}
+    filtered = bool(queryset.query.where)
+    values = {name: Coalesce(F(name), F(name)) if filtered else F(name) for name in names}
+    found = queryset.aggregate(
+        **{f"low_{i}": Min(values[name]) for i, name in enumerate(names)},
+        **{f"high_{i}": Max(values[name]) for i, name in enumerate(names)},
+    )
+    return {name: (found[f"low_{i}"], found[f"high_{i}"]) for i, name in enumerate(names)}
 
 
 # Above this many matching rows, chart aggregates come from a block sample of
@@ -221,13 +240,19 @@ def histogram_counts(
 
 
 def _axis(
-    queryset: QuerySet, fields: ChartFields, field: str, *, bins: int, percent: float | None
+    queryset: QuerySet,
+    fields: ChartFields,
+    field: str,
+    *,
+    bins: int,
+    percent: float | None,
+    bounds: tuple | None = None,
 ) -> tuple[Axis, object]:
     """axis_for, except that a free text field's values come from the chart's own counts (_settled):
     one scan of the rows instead of two."""
     if field not in fields.numeric and field not in fields.category_order:
         return Axis(fields.check(field), []), F(field)
-    return axis_for(queryset, fields, field, bins=bins, percent=percent)
+    return axis_for(queryset, fields, field, bins=bins, percent=percent, bounds=bounds)
 
 
 def _settled(axis: Axis, table: pd.DataFrame, column: str, fields: ChartFields) -> Axis:
@@ -260,8 +285,9 @@ def density_counts(
     """Counts on the grid of x groups by y groups (columns x, y, count), and the sample's share if any."""
     queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent)
-    y_axis, y_expr = _axis(queryset, fields, y, bins=bins, percent=percent)
+    both = {} if x == y or not {x, y} <= set(fields.continuous) else _extremes_of(queryset, [x, y], percent)
+    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent, bounds=both.get(x))
+    y_axis, y_expr = _axis(queryset, fields, y, bins=bins, percent=percent, bounds=both.get(y))
     rows = queryset.annotate(gx=x_expr, gy=y_expr).values("gx", "gy").annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, ["gx", "gy", "count"], percent), percent).rename(
         columns={"gx": "x", "gy": "y"}

@@ -277,3 +277,16 @@ def test_a_scatter_of_a_few_per_cent_of_a_large_table_reads_a_bounded_share_of_i
     assert sample.total.value == fey.count() > 400
     assert 0.1 * sample.total.value <= len(sample.rows) <= 0.3 * sample.total.value  # about a fifth of them
     assert set(sample.rows["type"]) == {"Fey"}
+
+
+def test_a_filtered_density_reads_both_axes_extremes_in_one_query(monsters):
+    with CaptureQueriesContext(connection) as queries:
+        x_axis, y_axis, table, _ = selectors.density_counts(
+            selectors.matching({"type": "Fey"}), MONSTER_FIELDS, x="health", y="sanity"
+        )
+    extremes = [q["sql"] for q in queries.captured_queries if "MIN(" in q["sql"].upper()]
+    assert len(extremes) == 1
+    fey = monsters[monsters["type"] == "Fey"]
+    assert x_axis.edges[0] <= fey["health"].min() and x_axis.edges[-1] >= fey["health"].max()
+    assert y_axis.edges[0] <= fey["sanity"].min() and y_axis.edges[-1] >= fey["sanity"].max()
+    assert table["count"].sum() == len(fey)
