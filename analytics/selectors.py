@@ -134,8 +134,9 @@ def axis_for(
     """The Axis for `field` over `queryset` (or its sample of `percent`), and the expression to group by.
 
     Numbers are binned; whole numbers get a bar each while they span at most
-    DISCRETE_MAX_VALUES; categories keep their own order; any other text
-    shows its TEXT_AXIS_VALUES most common values.
+    DISCRETE_MAX_VALUES; categories keep their own order; any other text gets
+    no keys here: _settled takes its TEXT_AXIS_VALUES most common values from
+    the chart's own counts (one scan of the rows, not two).
     """
     fields.check(field)
     if field in fields.category_order:
@@ -143,24 +144,16 @@ def axis_for(
     if field in fields.discrete:
         # Few whole numbers in the whole table (read off its index): a bar each, no scan of the matching
         # rows for their extremes (_settled trims the axis to the values they have).
-        whole = _extremes(queryset.model._default_manager.order_by(), field)
-        if whole["low"] is not None and whole["high"] - whole["low"] < DISCRETE_MAX_VALUES:
-            return Axis(field, list(range(whole["low"], whole["high"] + 1))), F(field)
+        low, high = _extremes_of(queryset.model._default_manager.order_by(), [field])[field]
+        if low is not None and high - low < DISCRETE_MAX_VALUES:
+            return Axis(field, list(range(low, high + 1))), F(field)
     if field in fields.numeric:
         low, high = bounds if bounds is not None else _extremes_of(queryset, [field], percent)[field]
         if low is None:
             return Axis(field, [], []), F(field)
         edges = nice_edges(low, high, bins)
         return Axis(field, list(range(len(edges) - 1)), edges), _bucket(field, edges)
-    common = queryset.exclude(**{f"{field}__isnull": True}).values(field).annotate(n=Count("pk"))
-    keys = [row[field] for row in common.order_by("-n", field)[:TEXT_AXIS_VALUES]]
-    return Axis(field, keys), F(field)
-
-
-def _extremes(queryset: QuerySet, field: str, percent: float | None = None) -> dict:
-    """The lowest and highest `field` among the rows of `queryset` (see _extremes_of)."""
-    low, high = _extremes_of(queryset, [field], percent)[field]
-    return {"low": low, "high": high}
+    return Axis(field, []), F(field)
 
 
 def _extremes_of(queryset: QuerySet, names: list[str], percent: float | None = None) -> dict:
@@ -230,29 +223,13 @@ def histogram_counts(
 ) -> Counts:
     queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent)
-    color_axis = _axis(queryset, fields, color, bins=bins, percent=percent)[0] if color else None
+    x_axis, x_expr = axis_for(queryset, fields, x, bins=bins, percent=percent)
+    color_axis = axis_for(queryset, fields, color, bins=bins, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     rows = queryset.annotate(**groups).values(*groups).annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, [*groups, "count"], percent), percent)
     x_axis = _settled(x_axis, table, "x", fields)
     return Counts(x_axis, color_axis, table, int(table["count"].sum()), sampled_percent=percent)
-
-
-def _axis(
-    queryset: QuerySet,
-    fields: ChartFields,
-    field: str,
-    *,
-    bins: int,
-    percent: float | None,
-    bounds: tuple | None = None,
-) -> tuple[Axis, object]:
-    """axis_for, except that a free text field's values come from the chart's own counts (_settled):
-    one scan of the rows instead of two."""
-    if field not in fields.numeric and field not in fields.category_order:
-        return Axis(fields.check(field), []), F(field)
-    return axis_for(queryset, fields, field, bins=bins, percent=percent, bounds=bounds)
 
 
 def _settled(axis: Axis, table: pd.DataFrame, column: str, fields: ChartFields) -> Axis:
@@ -286,8 +263,8 @@ def density_counts(
     queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
     both = {} if x == y or not {x, y} <= set(fields.continuous) else _extremes_of(queryset, [x, y], percent)
-    x_axis, x_expr = _axis(queryset, fields, x, bins=bins, percent=percent, bounds=both.get(x))
-    y_axis, y_expr = _axis(queryset, fields, y, bins=bins, percent=percent, bounds=both.get(y))
+    x_axis, x_expr = axis_for(queryset, fields, x, bins=bins, percent=percent, bounds=both.get(x))
+    y_axis, y_expr = axis_for(queryset, fields, y, bins=bins, percent=percent, bounds=both.get(y))
     rows = queryset.annotate(gx=x_expr, gy=y_expr).values("gx", "gy").annotate(count=Count("pk")).order_by()
     table = _scaled(_grouped(rows, ["gx", "gy", "count"], percent), percent).rename(
         columns={"gx": "x", "gy": "y"}
@@ -307,8 +284,8 @@ def box_stats(
         raise ValueError(f"A box plot needs a numeric y, not {y!r}.")
     queryset = queryset.order_by()
     percent = chart_sample_percent(queryset)
-    x_axis, x_expr = _axis(queryset, fields, x, bins=12, percent=percent)
-    color_axis = _axis(queryset, fields, color, bins=12, percent=percent)[0] if color else None
+    x_axis, x_expr = axis_for(queryset, fields, x, bins=12, percent=percent)
+    color_axis = axis_for(queryset, fields, color, bins=12, percent=percent)[0] if color else None
     groups = {"x": x_expr, **({"color": F(color)} if color else {})}
     exact = (
         queryset.annotate(**groups)
