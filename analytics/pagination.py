@@ -217,25 +217,23 @@ def keyset_window(
     empty cells, which come after every value ascending (before, descending).
     """
     backwards = before is not None
-    walk_descending = descending != backwards
-    cursor = before if backwards else after
-    if nullable:
-        rows = _rows_with_empties(
-            queryset, field=field, descending=walk_descending, count=size + 1, cursor=cursor,
-            unfiltered=unfiltered, share=share, extremes=extremes,
-        )  # fmt: skip
-        window = rows[:size]
-        return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
-    if cursor is not None:
-        queryset = queryset.filter(after_row(field, walk_descending, *cursor))
-        if unfiltered is not None:
-            unfiltered = unfiltered.filter(after_row(field, walk_descending, *cursor))
-    rows = _first_rows(
-        queryset, field=field, descending=walk_descending, count=size + 1, unfiltered=unfiltered, share=share,
-        extremes=extremes,
+    walk = _rows_with_empties if nullable else _rows_after
+    rows = walk(
+        queryset, field=field, descending=descending != backwards, count=size + 1,
+        cursor=before if backwards else after, unfiltered=unfiltered, share=share, extremes=extremes,
     )  # fmt: skip
     window = rows[:size]
     return Window(rows=window[::-1] if backwards else window, has_more=len(rows) > size)
+
+
+def _rows_after(queryset, *, field, descending, count, cursor, unfiltered, share, extremes) -> list:
+    """The first `count` rows after `cursor` (a (value, id), or None: from the start) in (field, id) order."""
+    if cursor is not None:
+        queryset = queryset.filter(after_row(field, descending, *cursor))
+        if unfiltered is not None:
+            unfiltered = unfiltered.filter(after_row(field, descending, *cursor))
+    return _first_rows(queryset, field=field, descending=descending, count=count, unfiltered=unfiltered,
+                       share=share, extremes=extremes)  # fmt: skip
 
 
 def _rows_with_empties(queryset, *, field, descending, count, cursor, unfiltered, share, extremes) -> list:
@@ -248,15 +246,9 @@ def _rows_with_empties(queryset, *, field, descending, count, cursor, unfiltered
     present, empty = {f"{field}__isnull": False}, {f"{field}__isnull": True}
 
     def values(after, needed: int) -> list:
-        rows, table = (
-            queryset.filter(**present),
-            unfiltered.filter(**present) if unfiltered is not None else None,
-        )
-        if after is not None:
-            rows = rows.filter(after_row(field, descending, *after))
-            table = table.filter(after_row(field, descending, *after)) if table is not None else None
-        return _first_rows(rows, field=field, descending=descending, count=needed, unfiltered=table,
-                           share=share, extremes=extremes)  # fmt: skip
+        table = unfiltered.filter(**present) if unfiltered is not None else None
+        return _rows_after(queryset.filter(**present), field=field, descending=descending, count=needed,
+                           cursor=after, unfiltered=table, share=share, extremes=extremes)  # fmt: skip
 
     def empties(after, needed: int) -> list:
         rows = queryset.filter(**empty)
@@ -361,11 +353,9 @@ def offset_window(
     """
     ordering = _ordering(field, descending, nullable)
     if (share < WALK_SHARE or nullable) and unfiltered is not None and offset <= FIRST_PAGES_OFFSET:
-        first = dict(field=field, descending=descending, count=offset + size + 1, unfiltered=unfiltered,
-                     share=share, extremes=extremes)  # fmt: skip
-        rows = (
-            _rows_with_empties(queryset, cursor=None, **first) if nullable else _first_rows(queryset, **first)
-        )
+        walk = _rows_with_empties if nullable else _rows_after
+        rows = walk(queryset, field=field, descending=descending, count=offset + size + 1, cursor=None,
+                    unfiltered=unfiltered, share=share, extremes=extremes)  # fmt: skip
         return Window(rows=rows[offset : offset + size], has_more=len(rows) > offset + size)
     walk = ordering if share >= WALK_SHARE else _unindexed_ordering(field, descending)
     skipped = queryset if nullable else _from_extremes(queryset, field, descending, extremes)
