@@ -14,7 +14,7 @@ from functools import lru_cache
 from django import forms
 from django.db.models import Q, QuerySet
 
-from bandersnatch.columns import RANGED_KINDS, ROW_ID, Column
+from bandersnatch.columns import RANGED_KINDS, ROW_ID, Column, filter_names
 
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
@@ -30,20 +30,6 @@ def page_number(text: str) -> int | str:
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10**9:
         raise forms.ValidationError('Enter a page number from 1, or "last".')
     return int(page)
-
-
-def filter_names(column: Column) -> list[str]:
-    """The GET parameters filtering `column`."""
-    names = []
-    if column.kind in ("category", "boolean"):
-        names.append(column.name)
-    elif column.kind in RANGED_KINDS:
-        names += [f"{column.name}_min", f"{column.name}_max"]
-    else:
-        names.append(f"{column.name}_contains")
-    if column.nullable:
-        names.append(f"{column.name}_empty")
-    return names
 
 
 def filter_fields(column: Column) -> dict[str, forms.Field]:

@@ -5,11 +5,10 @@ from functools import lru_cache
 from django import forms
 
 from bandersnatch.columns import KINDS as COLUMN_KINDS
-from bandersnatch.columns import Column
+from bandersnatch.columns import Column, filter_names
 from monsters.forms import MonsterFilterForm
 
 from .fields import KINDS, MONSTER_CHART, MONSTER_FIELDS, ChartFields
-from .filters import filter_names
 
 
 def _choice(name: str, allowed) -> dict:

@@ -184,3 +184,18 @@ def _identifier(text: str) -> str:
     if name and not name[0].isalpha():
         name = f"c_{name}"
     return name[:IDENTIFIER_MAX_LENGTH].rstrip("_")
+
+
+def filter_names(column: Column) -> list[str]:
+    """The GET parameters filtering `column` on a table page: `<column>` equals (categories,
+    booleans), `_min` / `_max` (numbers, times), `_contains` (text), `_empty` (nullable columns)."""
+    names = []
+    if column.kind in ("category", "boolean"):
+        names.append(column.name)
+    elif column.kind in RANGED_KINDS:
+        names += [f"{column.name}_min", f"{column.name}_max"]
+    else:
+        names.append(f"{column.name}_contains")
+    if column.nullable:
+        names.append(f"{column.name}_empty")
+    return names

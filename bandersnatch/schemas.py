@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .columns import RANGED_KINDS, ROW_ID, Column
+from .columns import RANGED_KINDS, ROW_ID, Column, filter_names
 
 PYTHON_TYPES = {
     "integer": int,
@@ -34,23 +34,16 @@ def row_schema(name: str, columns: tuple[Column, ...], base: type[BaseModel]) ->
 
 
 def filter_schema(name: str, columns: tuple[Column, ...], base: type[BaseModel]) -> type[BaseModel]:
-    """A table page's filters as query parameters (named as analytics.filters.filter_names says).
+    """A table page's filters as query parameters (named by filter_names), for the docs.
 
     `base` holds the other parameters (sort, page, a search...); the form of
     the page checks the values.
     """
     fields: dict = {}
     for column in columns:
-        if column.kind in ("category", "boolean"):
-            fields[column.name] = (str, "")
-        elif column.kind in RANGED_KINDS:
-            kind = PYTHON_TYPES[column.kind]
-            fields[f"{column.name}_min"] = (kind | None, None)
-            fields[f"{column.name}_max"] = (kind | None, None)
-        else:
-            fields[f"{column.name}_contains"] = (str, "")
-        if column.nullable:
-            fields[f"{column.name}_empty"] = (str, "")
+        for parameter in filter_names(column):
+            ranged = parameter.endswith(("_min", "_max")) and column.kind in RANGED_KINDS
+            fields[parameter] = (PYTHON_TYPES[column.kind] | None, None) if ranged else (str, "")
     return create_model(name, __base__=base, **fields)
 
 
