@@ -55,6 +55,24 @@ class RowsPage(Schema):
     previous: str | None
 
 
+def page_body(request: HttpRequest, page, results: list) -> dict:
+    """A table page as the API answers it: its count, number, rows and `next` / `previous` links."""
+    return {
+        "count": page.count.value,
+        "count_is_estimate": page.count.is_estimate,
+        "page": page.number,
+        "results": results,
+        "next": page_link(request, page=page.next_number, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "previous": (
+            page_link(request, page=page.previous_number, before=page.previous_cursor)
+            if page.previous_cursor
+            else None
+        ),
+    }
+
+
 def page_link(request: HttpRequest, **changes) -> str:
     """This request's URL with other page parameters: a `next` or `previous` link."""
     params = request.GET.copy()
@@ -129,20 +147,7 @@ def dataset_rows_page(request: HttpRequest, slug: str):
     except QueryTimedOut:
         return Status(503, {"message": "The query took too long; narrow the filters."})
     names = ["id", *(column.name for column in columns)]
-    return {
-        "count": page.count.value,
-        "count_is_estimate": page.count.is_estimate,
-        "page": page.number,
-        "results": [{name: getattr(row, name) for name in names} for row in page.rows],
-        "next": page_link(request, page=page.next_number, after=page.next_cursor)
-        if page.next_cursor
-        else None,
-        "previous": (
-            page_link(request, page=page.previous_number, before=page.previous_cursor)
-            if page.previous_cursor
-            else None
-        ),
-    }
+    return page_body(request, page, [{name: getattr(row, name) for name in names} for row in page.rows])
 
 
 class ColumnProfileOut(Schema):

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from analytics.api import page_link
+from analytics.api import page_body
 from bandersnatch.db import QueryTimedOut
 from bandersnatch.schemas import filter_schema, row_schema
 
@@ -62,18 +62,7 @@ def monster_list(request: HttpRequest, query: Query[TableQuery]):
         raise HttpError(400, str(exc)) from None
     except QueryTimedOut:
         return Status(503, {"message": "The query took too long; narrow the filters."})
-    return {
-        "count": page.count.value,
-        "count_is_estimate": page.count.is_estimate,
-        "page": page.number,
-        "results": page.rows,
-        "next": page_link(request, page=page.next_number, after=page.next_cursor)
-        if page.next_cursor
-        else None,
-        "previous": page_link(request, page=page.previous_number, before=page.previous_cursor)
-        if page.previous_cursor
-        else None,
-    }
+    return page_body(request, page, page.rows)
 
 
 @router.get("/{int:monster_id}", response={200: MonsterOut, 404: Error}, summary="One monster")
