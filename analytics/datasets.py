@@ -309,15 +309,16 @@ def _as_loaded(model, columns: tuple[Column, ...]) -> tuple[Column, ...]:
 
 def dataset_builtin_register(
     *, slug: str, name: str, table: str, columns: tuple[Column, ...], description: str
-) -> None:
+) -> Dataset:
     """Record (or bring up to date) a dataset an app ships with, public, with no owner."""
-    Dataset.objects.update_or_create(
+    dataset, _ = Dataset.objects.update_or_create(
         slug=slug,
         defaults={
             "name": name, "table": table, "description": description, "is_builtin": True, "is_public": True,
             "owner": None, "columns": [column_to_dict(column) for column in columns],
         },
     )  # fmt: skip
+    return dataset
 
 
 def dataset_delete(dataset: Dataset) -> None:

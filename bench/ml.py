@@ -18,7 +18,7 @@ def bench_prediction(*, repeat: int) -> list[list[str]]:
     import pandas as pd
     from sklearn.ensemble import RandomForestClassifier
 
-    from ml.services import machine_for, model_version_train, rarity_predict
+    from ml.services import machine_for, model_version_train, records_predict
     from monsters.services import monsters_frame
 
     version = model_version_train(seed=1, activate=False)
@@ -30,8 +30,8 @@ def bench_prediction(*, repeat: int) -> list[list[str]]:
         ("default model: pipeline.predict_proba, one row", lambda: machine.pipeline.predict_proba(row)),
         ("default model: Machine call, (prediction, confidence)", lambda: machine(row)),
         (
-            "default model: rarity_predict with the in-distribution check",
-            lambda: rarity_predict([MONSTER], machine=machine),
+            "default model: records_predict with the in-distribution check",
+            lambda: records_predict([MONSTER], machine=machine),
         ),
         ("original: default random forest, predict_proba, one row", lambda: forest.predict_proba(row)),
     ]

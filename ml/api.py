@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -14,21 +15,20 @@ from ninja.errors import HttpError
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
-from bandersnatch.columns import format_number
+from analytics.models import Dataset
+from bandersnatch.columns import Column, column_from_dict, format_number
 from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from bandersnatch.jobs import job_queue_health
 from bandersnatch.schemas import input_schema
-from monsters.columns import COLUMN, NUMBERS
+from monsters.columns import COLUMN
 
 from .machine import Machine
 from .models import ModelVersion, PredictionLog
-from .services import active_machine, machine_for, predictions_log, rarity_predict
-from .training import FEATURES
+from .monster_features import FEATURES
+from .services import active_machine, default_target, machine_for, predictions_log, records_predict
 
 router = Router(tags=["models"])
 MAX_INSTANCES = 1_000
-BOUNDS = {field: (COLUMN[field].minimum, COLUMN[field].maximum) for field in NUMBERS}
-MAX_LEVEL = COLUMN["level"].maximum
 
 
 class Error(Schema):
@@ -44,9 +44,13 @@ MonsterStats = input_schema("MonsterStats", tuple(COLUMN[name] for name in FEATU
 
 
 class Prediction(BaseModel):
-    prediction: str
-    confidence: float
-    probabilities: dict[str, float]
+    """A class with its confidence and every class's probability, or a number with its interval."""
+
+    prediction: str | float
+    confidence: float | None = None
+    probabilities: dict[str, float] | None = None
+    interval: list[float] | None = None
+    interval_level: float | None = None
     model_version: int
     in_distribution: bool
 
@@ -57,10 +61,14 @@ class Predictions(BaseModel):
 
 class ModelCard(Schema):
     version: int
+    dataset: str
+    target: str
+    task: str
     algorithm: str
     params: dict
     features: list[str]
-    target: str
+    input_schema: dict
+    cleaning: dict
     metrics: dict
     n_train: int
     n_test: int
@@ -70,6 +78,17 @@ class ModelCard(Schema):
     python_version: str
     sklearn_version: str
     sha256: str
+
+    @staticmethod
+    def resolve_dataset(version: ModelVersion) -> str:
+        return version.dataset.slug
+
+    @staticmethod
+    def resolve_input_schema(version: ModelVersion) -> dict:
+        """One record as this version takes it, as JSON Schema (every feature required)."""
+        schema = _documented(record_model(version).model_json_schema())
+        schema["required"] = list(version.features)
+        return schema
 
 
 class Health(Schema):
@@ -82,7 +101,17 @@ class Readiness(Health):
     worker: str  # "ok" when one checked in lately; "not seen" is fine while no job waits
 
 
-STATS = TypeAdapter(MonsterStats)
+
+
+@lru_cache(maxsize=128)
+def _record_model(version: int, description: str) -> type[BaseModel]:
+    columns = tuple(column_from_dict(data) for data in json.loads(description))
+    return input_schema(f"InputsOfVersion{version}", columns)
+
+
+def record_model(version: ModelVersion) -> type[BaseModel]:
+    """One record of `version`'s inputs as a pydantic model, built once per version."""
+    return _record_model(version.version, json.dumps(version.inputs, sort_keys=True))
 
 
 # The prediction body, described for the docs: parse_records() checks it by
@@ -156,8 +185,17 @@ def health(request: HttpRequest):
 # Model versions -----------------------------------------------------------------
 
 
-def _version(number: int) -> ModelVersion:
-    version = ModelVersion.objects.without_blobs().filter(version=number).first()
+def _visible_versions(request: HttpRequest):
+    return (
+        ModelVersion.objects.without_blobs()
+        .filter(dataset__in=Dataset.objects.visible_to(request.user))
+        .select_related("dataset")
+    )
+
+
+def _version(request: HttpRequest, number: int) -> ModelVersion:
+    """Version `number`, when its dataset is one the caller may see; 404 otherwise."""
+    version = _visible_versions(request).filter(version=number).first()
     if version is None:
         raise HttpError(404, f"No model version {number}.")
     return version
@@ -165,30 +203,33 @@ def _version(number: int) -> ModelVersion:
 
 @router.get("/models", response=list[ModelCard], summary="Every model version, newest first")
 def model_list(request: HttpRequest):
-    return list(ModelVersion.objects.without_blobs())
+    return list(_visible_versions(request))
 
 
 @router.get("/models/{int:number}", response={200: ModelCard, 404: Error}, summary="One version's model card")
 def model_detail(request: HttpRequest, number: int):
-    return _version(number)
+    return _version(request, number)
 
 
 @router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error})
 def model_health(request: HttpRequest, number: int):
     """200 when the version can be loaded and used, 404 when there is no such version, else 503."""
-    version = _version(number)
+    version = _version(request, number)
     machine_for(version)
     return {"status": "ok", "database": "ok", "model_version": version.version}
 
 
 # Predictions --------------------------------------------------------------------
 
+PREDICTION_RESPONSES = {200: Prediction | Predictions, 400: Error, 404: Error, 413: Error, 415: Error, 503: Error}
+
 
 @router.post(
     "/predict",
-    response={200: Prediction | Predictions, 400: Error, 413: Error, 415: Error, 503: Error},
+    response=PREDICTION_RESPONSES,
     openapi_extra=PREDICT_BODY,
-    summary="Predict with the active model version",
+    exclude_none=True,
+    summary="Predict a monster's rarity with the active model version",
 )
 def predict(request: HttpRequest):
     """One monster's fields, or {"instances": [...]} with up to 1,000 of them."""
@@ -196,36 +237,55 @@ def predict(request: HttpRequest):
 
 
 @router.post(
+    "/datasets/{slug}/predict",
+    response=PREDICTION_RESPONSES,
+    exclude_none=True,
+    summary="Predict with a dataset's active model version (?target=COLUMN, default the dataset's)",
+)
+def dataset_predict(request: HttpRequest, slug: str, target: str = ""):
+    """One row's input columns (GET /api/models/<n> gives them as JSON Schema), or {"instances": [...]}."""
+    dataset = Dataset.objects.visible_to(request.user).filter(slug=slug).first()
+    if dataset is None:
+        raise HttpError(404, f"No dataset {slug!r}.")
+    return _predict(request, active_machine(dataset.slug, target or default_target(dataset)))
+
+
+@router.post(
     "/models/{int:number}/predict",
-    response={200: Prediction | Predictions, 400: Error, 404: Error, 413: Error, 415: Error, 503: Error},
+    response=PREDICTION_RESPONSES,
     openapi_extra=PREDICT_BODY,
+    exclude_none=True,
     summary="Predict with one model version",
 )
 def predict_with_version(request: HttpRequest, number: int):
-    return _predict(request, machine_for(_version(number)))
+    return _predict(request, machine_for(_version(request, number)))
 
 
 def _predict(request: HttpRequest, machine: Machine):
     started = time.perf_counter()
-    records, single = parse_records(request, machine.features)
-    answers = rarity_predict(records, machine=machine)
+    records, single = parse_records(request, machine)
+    answers = records_predict(records, machine=machine)
     latency_ms = (time.perf_counter() - started) * 1000
     predictions_log(records=records, answers=answers, source=PredictionLog.Source.API, latency_ms=latency_ms)
     return answers[0] if single else {"predictions": answers}
 
 
-def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict], bool]:
-    """The records in a prediction body, checked against the version's features.
+@lru_cache(maxsize=128)
+def _record_adapter(version: int | None, inputs: tuple[Column, ...]) -> TypeAdapter:
+    return TypeAdapter(input_schema(f"InputsOfVersion{version}", inputs))
+
+
+def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], bool]:
+    """The records in a prediction body, checked against the version's input columns.
 
     Raises HttpError naming the problem: 413 too big, 415 not JSON, 400 for a
     body that is not valid JSON (or nested deeper than Python's recursion
-    limit lets json.loads read) or a record that is not a valid monster.
+    limit lets json.loads read), a record missing a feature, or a value of the
+    wrong kind, out of bounds, or empty where the version takes no empty cell.
     """
     content_type = request.content_type or ""
     if content_type != "application/json":
-        raise HttpError(
-            415, f"Send JSON with Content-Type: application/json, not {content_type or 'nothing'}."
-        )
+        raise HttpError(415, f"Send JSON with Content-Type: application/json, not {content_type or 'nothing'}.")
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.API_MAX_BODY_BYTES:
         raise HttpError(413, f"The body is larger than {settings.API_MAX_BODY_BYTES:,} bytes.")
     try:
@@ -235,7 +295,7 @@ def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict]
     except RecursionError:
         raise HttpError(400, "The body is nested too deeply to read.") from None
     if not isinstance(body, dict):
-        raise HttpError(400, 'The body must be a JSON object: one monster, or {"instances": [...]}.')
+        raise HttpError(400, 'The body must be a JSON object: one record, or {"instances": [...]}.')
     single = "instances" not in body
     if single:
         records = [body]
@@ -245,24 +305,29 @@ def parse_records(request: HttpRequest, features: list[str]) -> tuple[list[dict]
             raise HttpError(400, f"Unknown keys: {', '.join(map(repr, extra))}.")
         records = body["instances"]
         if not isinstance(records, list) or not 1 <= len(records) <= MAX_INSTANCES:
-            raise HttpError(400, f"instances must be a list of 1 to {MAX_INSTANCES:,} monsters.")
+            raise HttpError(400, f"instances must be a list of 1 to {MAX_INSTANCES:,} records.")
+    inputs = {column.name: column for column in machine.inputs}
+    adapter = _record_adapter(machine.version, machine.inputs)
     cleaned = []
     for index, record in enumerate(records):
         where = "" if single else f"instances[{index}]: "
         if not isinstance(record, dict):
-            raise HttpError(400, f"{where}each monster must be a JSON object.")
+            raise HttpError(400, f"{where}each record must be a JSON object.")
         try:
-            stats = STATS.validate_python(record).model_dump(exclude_none=True)
+            stats = adapter.validate_python(record).model_dump(exclude_unset=True)
         except SchemaError as exc:
-            raise HttpError(400, where + describe(exc)) from None
-        missing = [feature for feature in features if feature not in stats]
+            raise HttpError(400, where + describe(exc, inputs)) from None
+        missing = [feature for feature in machine.features if feature not in stats]
         if missing:
             raise HttpError(400, f"{where}Missing keys: {', '.join(map(repr, missing))}.")
-        cleaned.append({feature: stats[feature] for feature in features})
+        empty = [name for name in machine.features if stats[name] is None and not inputs[name].nullable]
+        if empty:
+            raise HttpError(400, f"{where}{', '.join(map(repr, empty))} cannot be empty for this model version.")
+        cleaned.append({feature: stats[feature] for feature in machine.features})
     return cleaned, single
 
 
-def describe(error: SchemaError) -> str:
+def describe(error: SchemaError, inputs: dict[str, Column]) -> str:
     """Pydantic's errors as one line a client can act on."""
     unknown = [repr(str(e["loc"][-1])) for e in error.errors() if e["type"] == "extra_forbidden"]
     if unknown:
@@ -274,7 +339,7 @@ def describe(error: SchemaError) -> str:
         if kind in ("finite_number",):
             messages.append(f"'{field}' must be a finite number")
         elif kind in ("greater_than_equal", "less_than_equal"):
-            low, high = BOUNDS[field]
+            low, high = inputs[field].minimum, inputs[field].maximum
             bounds = f"{format_number(low)} and {format_number(high)}"
             messages.append(f"'{field}' must be between {bounds}, not {e['input']!r}")
         elif kind == "literal_error":

@@ -59,7 +59,7 @@ def confusion_figure(classes: list[str], matrix: list[list[int]]) -> go.Figure:
     return _small(figure, "Confusion matrix (test rows)", height=360)
 
 
-def importance_figure(importances: dict[str, float]) -> go.Figure:
+def importance_figure(importances: dict[str, float], score_name: str = "Accuracy") -> go.Figure:
     ordered = sorted(importances.items(), key=lambda item: item[1])
     figure = go.Figure(
         go.Bar(
@@ -67,10 +67,10 @@ def importance_figure(importances: dict[str, float]) -> go.Figure:
             y=[name for name, _ in ordered],
             orientation="h",
             marker_color=COLORWAY[0],
-            hovertemplate="%{y}: accuracy drops by %{x:.3f} when shuffled<extra></extra>",
+            hovertemplate="%{y}: the score drops by %{x:.3f} when shuffled<extra></extra>",
         )
     )
-    figure.update_layout(xaxis_title="Accuracy lost when the field is shuffled")
+    figure.update_layout(xaxis_title=f"{score_name} lost when the field is shuffled")
     return _small(figure, "Feature importance")
 
 
@@ -122,6 +122,46 @@ def what_if_figure(curve: pd.DataFrame, field: str, value: float) -> go.Figure:
         hovermode="x unified",
     )
     return _small(figure, f"What if the {field} changed?", height=360)
+
+
+def value_what_if_figure(curve: pd.DataFrame, field: str, value: float, target: str) -> go.Figure:
+    """The predicted number as `field` varies (index), the other inputs held."""
+    figure = go.Figure(
+        go.Scatter(x=curve.index, y=curve[target], mode="lines", name=target, line={"color": COLORWAY[0]})
+    )
+    figure.add_vline(x=value, line={"dash": "dot", "color": "#9aa1b5"})
+    figure.update_layout(xaxis_title=field, yaxis_title=f"Predicted {target}", showlegend=False)
+    return _small(figure, f"What if the {field} changed?", height=360)
+
+
+def actual_predicted_figure(points: dict, target: str) -> go.Figure:
+    """Predicted against actual on test rows: a good model's points hug the diagonal."""
+    actual, predicted = points["actual"], points["predicted"]
+    low, high = min(actual + predicted, default=0), max(actual + predicted, default=1)
+    figure = go.Figure(
+        [
+            go.Scatter(x=[low, high], y=[low, high], mode="lines", name="perfect",
+                       line={"dash": "dot", "color": "#9aa1b5"}),
+            go.Scatter(x=actual, y=predicted, mode="markers", name="test rows",
+                       marker={"color": COLORWAY[0], "size": 5, "opacity": 0.6},
+                       hovertemplate="actual %{x:.4g}, predicted %{y:.4g}<extra></extra>"),
+        ]
+    )  # fmt: skip
+    figure.update_layout(xaxis_title=f"Actual {target}", yaxis_title=f"Predicted {target}", showlegend=False)
+    return _small(figure, "Predicted against actual (test rows)", height=360)
+
+
+def residual_figure(points: dict, target: str) -> go.Figure:
+    """Residual (actual minus predicted) against the prediction: no pattern is what a good model leaves."""
+    residuals = [a - p for a, p in zip(points["actual"], points["predicted"], strict=True)]
+    figure = go.Figure(
+        go.Scatter(x=points["predicted"], y=residuals, mode="markers",
+                   marker={"color": COLORWAY[1], "size": 5, "opacity": 0.6},
+                   hovertemplate="predicted %{x:.4g}, off by %{y:.4g}<extra></extra>")
+    )  # fmt: skip
+    figure.add_hline(y=0, line={"dash": "dot", "color": "#9aa1b5"})
+    figure.update_layout(xaxis_title=f"Predicted {target}", yaxis_title="Actual − predicted", showlegend=False)
+    return _small(figure, "Residuals (test rows)", height=360)
 
 
 def predictions_per_day_figure(per_day: list[dict]) -> go.Figure:

@@ -1,113 +1,183 @@
+"""The prediction form, built from a model version's input columns, and the training form of a dataset."""
+
 from __future__ import annotations
 
-import numpy as np
+from functools import lru_cache
+
 from django import forms
 
 from bandersnatch.columns import Column
-from monsters.columns import COLUMN
-from monsters.generator import generate_monsters
 
-from .training import ALGORITHMS, DEFAULT_FEATURES, DEFAULT_TARGET, FEATURES, TARGETS, clean_params
+from .algorithms import ALGORITHMS, TASKS
+from .cleaning import CATEGORY_EMPTY, EMPTY_CHOICES, NUMERIC_EMPTY, default_plan, shape_of
+from .monster_features import DEFAULT_FEATURES, takes_engineering
+from .training import MIN_ROWS, settings_check, usable_features
 
 
 def input_field(column: Column) -> forms.Field:
-    """A form field taking one value of `column`, within its bounds or among its choices."""
+    """A form field taking one value of `column`, within its bounds or among its choices; left
+    empty only where the column may be."""
+    options = {"label": column.label, "required": not column.nullable}
     if column.kind == "integer":
-        return forms.IntegerField(min_value=column.minimum, max_value=column.maximum, label=column.label)
+        return forms.IntegerField(min_value=column.minimum, max_value=column.maximum, **options)
     if column.kind == "number":
-        return forms.FloatField(min_value=column.minimum, max_value=column.maximum, label=column.label)
+        return forms.FloatField(min_value=column.minimum, max_value=column.maximum, **options)
+    empty = [("", "(empty)")] if column.nullable else []
+    if column.kind == "boolean":
+        return forms.TypedChoiceField(
+            choices=[*empty, ("True", "yes"), ("False", "no")], coerce=lambda value: value == "True",
+            empty_value=None, **options,
+        )  # fmt: skip
+    if column.kind == "datetime":
+        return forms.DateTimeField(**options)
     if column.choices:
-        return forms.ChoiceField(choices=[(value, value) for value in column.choices], label=column.label)
-    return forms.CharField(max_length=column.max_length, label=column.label)
+        return forms.TypedChoiceField(
+            choices=[*empty, *((value, value) for value in column.choices)], empty_value=None, **options
+        )
+    return forms.CharField(max_length=column.max_length, empty_value=None, **options)
 
 
-def _typed(column: Column, value):
-    return {"integer": int, "number": float}.get(column.kind, str)(value)
-
-
-class PredictionFields(forms.Form):
-    """A monster's stats for the /model page (the API validates with its own schema)."""
-
-    def __init__(self, *args, features: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in list(self.fields):
-            if name not in features:
-                del self.fields[name]  # only what the active model takes
-
-    @staticmethod
-    def random_initial() -> dict:
-        """Plausible stats: a freshly generated monster, as the original app prefilled."""
-        monster = generate_monsters(1, rng=np.random.default_rng()).iloc[0]
-        return {name: _typed(COLUMN[name], monster[name]) for name in FEATURES}
-
-
-PredictionForm = type(
-    "PredictionForm", (PredictionFields,), {name: input_field(COLUMN[name]) for name in FEATURES}
-)
+@lru_cache(maxsize=64)
+def prediction_form(columns: tuple[Column, ...]) -> type[forms.Form]:
+    """A form with one field per input column, in order (a model version's `input_columns`)."""
+    return type("PredictionForm", (forms.Form,), {column.name: input_field(column) for column in columns})
 
 
 class TrainForm(forms.Form):
-    """What to train: algorithm, features, target, settings; each algorithm's hyperparameters as fields.
+    """What to train on one dataset: target, task, features, algorithm and its hyperparameters,
+    how each feature's empty cells are filled, and the split.
 
-    The hyperparameter fields are named "<algorithm>-<name>"; only the chosen
-    algorithm's are used, checked by training.clean_params.
+    The hyperparameter fields are named "<algorithm>-<name>", the cleaning
+    fields "empty-<feature>" and "constant-<feature>"; only the chosen
+    algorithm's and features' are used.  Everything that can be checked
+    before training is (training.settings_check), so a job is only queued
+    for settings that make sense.
     """
 
     ACTIVATE_CHOICES = [
-        ("better", "If it beats the active version at the same target (or none is active)"),
+        ("better", "If it beats the active version of this target (or none is active)"),
         ("always", "Yes, make it the active version"),
         ("never", "No, only store it"),
     ]
 
-    algorithm = forms.ChoiceField(choices=[(name, a.label) for name, a in ALGORITHMS.items()])
-    features = forms.MultipleChoiceField(
-        choices=[(name, name) for name in FEATURES],
-        initial=list(DEFAULT_FEATURES),
-        widget=forms.CheckboxSelectMultiple,
+    target = forms.ChoiceField(help_text="The column to predict.")
+    task = forms.ChoiceField(
+        choices=[("", "As the target's kind suggests"), *((task, task.capitalize()) for task in TASKS)],
+        required=False,
     )
-    target = forms.ChoiceField(choices=[(name, name) for name in TARGETS], initial=DEFAULT_TARGET)
+    features = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    algorithm = forms.ChoiceField(
+        choices=[("", "The task's default"), *((name, a.label) for name, a in ALGORITHMS.items())],
+        required=False,
+    )
+    drop_first = forms.BooleanField(required=False, label="One-hot encode without the first category")
     seed = forms.IntegerField(min_value=0, max_value=2**32 - 1, required=False, initial=1)
     test_size = forms.FloatField(min_value=0.05, max_value=0.5, initial=0.2, label="Test share")
     activate = forms.ChoiceField(choices=ACTIVATE_CHOICES, initial="better", widget=forms.RadioSelect)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, dataset, distinct: dict[str, int], rows: int, default_target: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dataset, self.distinct, self.rows = dataset, distinct, rows
+        self.columns = dataset.column_list
+        self.builtin = dataset.is_builtin
+        self.fields["target"].choices = [(c.name, c.label) for c in self.columns if c.kind != "datetime"]
+        self.fields["target"].initial = default_target
+        self.fields["features"].choices = [(c.name, c.label) for c in self.columns]
+        self.fields["features"].initial = (
+            list(DEFAULT_FEATURES)
+            if self.builtin
+            else usable_features(self.columns, default_target, distinct, rows)
+        )
         for algorithm, spec in ALGORITHMS.items():
             for name, param in spec.params.items():
                 self.fields[f"{algorithm}-{name}"] = _param_field(param)
+        for column in self.columns:
+            plan = default_plan(column)
+            allowed = CATEGORY_EMPTY if plan.shape == "category" else NUMERIC_EMPTY
+            self.fields[f"empty-{column.name}"] = forms.ChoiceField(
+                choices=[("", f"default: {EMPTY_CHOICES[plan.empty]}"), *((a, EMPTY_CHOICES[a]) for a in allowed)],
+                required=False, label=f"Empty {column.label}",
+            )  # fmt: skip
+            self.fields[f"constant-{column.name}"] = forms.CharField(
+                required=False,
+                max_length=200,
+                label="constant" if shape_of(column) == "category" else "number",
+            )
 
     def param_fields(self, algorithm: str) -> list:
         return [self[f"{algorithm}-{name}"] for name in ALGORITHMS[algorithm].params]
 
+    def cleaning_fields(self) -> list[tuple]:
+        """(column, how field, constant field) per column, for the template."""
+        return [(c, self[f"empty-{c.name}"], self[f"constant-{c.name}"]) for c in self.columns]
+
     def clean(self):
         cleaned = super().clean()
-        algorithm = cleaned.get("algorithm")
+        if self.errors:
+            return cleaned
+        algorithm = cleaned.get("algorithm") or None
+        given = {}
         if algorithm in ALGORITHMS:
             given = {
                 name: cleaned[f"{algorithm}-{name}"]
                 for name in ALGORITHMS[algorithm].params
                 if cleaned.get(f"{algorithm}-{name}") not in (None, "")
             }
-            try:
-                cleaned["params"] = clean_params(algorithm, given)
-            except ValueError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        if cleaned.get("target") and cleaned.get("target") in cleaned.get("features", []):
+        cleaning = {
+            name: {"empty": cleaned[f"empty-{name}"], "constant": cleaned.get(f"constant-{name}") or None}
+            for name in cleaned["features"]
+            if cleaned.get(f"empty-{name}")
+        }
+        target = cleaned["target"]
+        if target in cleaned["features"]:
             self.add_error("features", "The target cannot also be a feature.")
+            return cleaned
+        try:
+            settings = settings_check(
+                self.columns, self.distinct, self.rows, target=target, features=cleaned["features"],
+                task=cleaned.get("task") or None, algorithm=algorithm, params=given, cleaning=cleaning,
+                drop_first=cleaned.get("drop_first", False), test_size=cleaned["test_size"],
+                engineered=self.builtin and takes_engineering(cleaned["features"]),
+            )  # fmt: skip
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if self.rows < MIN_ROWS:
+            raise forms.ValidationError(f"Need at least {MIN_ROWS} rows to train; this dataset has {self.rows}.")
+        if self.distinct.get(target, 2) < 2:
+            self.add_error("target", f"Every {target} is the same: one value leaves nothing to predict.")
+            return cleaned
+        cleaned.update(
+            task=settings.task, algorithm=settings.algorithm, params=settings.params, cleaning=cleaning
+        )
         return cleaned
 
     def training_options(self) -> dict:
-        """The keyword arguments of ml.services.model_version_train."""
+        """The keyword arguments of ml.services.model_version_train, but the dataset (JSON-ready)."""
         data = self.cleaned_data
         return {
-            "algorithm": data["algorithm"],
-            "features": data["features"],
             "target": data["target"],
+            "features": data["features"],
+            "task": data["task"],
+            "algorithm": data["algorithm"],
             "params": data["params"],
+            "cleaning": data["cleaning"],
+            "drop_first": data["drop_first"],
             "seed": data["seed"],
             "test_size": data["test_size"],
             "activate": {"better": None, "always": True, "never": False}[data["activate"]],
         }
+
+
+def train_initial(options: dict) -> dict:
+    """The training form's initial values from model_version_train's options (to train again)."""
+    initial = {key: options[key] for key in ("target", "features", "task", "algorithm", "seed", "test_size")}
+    initial["drop_first"] = options.get("drop_first", False)
+    for name, value in options.get("params", {}).items():
+        initial[f"{options['algorithm']}-{name}"] = value
+    for name, plan in options.get("cleaning", {}).items():
+        initial[f"empty-{name}"] = plan["empty"]
+        initial[f"constant-{name}"] = plan.get("constant") or ""
+    return initial
 
 
 def _param_field(param) -> forms.Field:

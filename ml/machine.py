@@ -2,7 +2,8 @@
 
 In the spirit of the original app's Machine: build it from a DataFrame, call it
 on a DataFrame of features for (prediction, confidence), save() and open() it
-with joblib, and ask info() what it is.
+with joblib, and ask info() what it is.  A Machine predicts classes (with
+their probabilities) or numbers (with the interval the test residuals give).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from .training import DEFAULT_ALGORITHM, DEFAULT_FEATURES, DEFAULT_TARGET, fit_and_score
+from .algorithms import CLASSIFICATION, DEFAULT_ALGORITHM, REGRESSION
+from .monster_features import DEFAULT_TARGET
+from .training import fit_and_score
 
 
 @dataclass
@@ -27,28 +31,40 @@ class Machine:
     version: int | None = None
     trained_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     detector: object | None = None  # in-distribution check: predict() gives 1 (like) or -1
+    task: str = CLASSIFICATION
+    interval: tuple[float, float] | None = None  # regression: residual quantiles added to a prediction
+    interval_level: float | None = None
+    inputs: tuple = ()  # the input columns (bandersnatch.columns.Column): what a prediction takes
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, **options) -> Machine:
         """Train on `df` (options as training.fit_and_score takes them)."""
-        options.setdefault("features", list(DEFAULT_FEATURES))
-        options.setdefault("algorithm", DEFAULT_ALGORITHM)
-        options.setdefault("target", DEFAULT_TARGET)
         result = fit_and_score(df, **options)
+        interval = result.metrics.get("interval")
         return cls(
             pipeline=result.pipeline,
-            features=list(options["features"]),
-            target=options["target"],
-            algorithm=options["algorithm"],
+            features=result.features,
+            target=options.get("target", DEFAULT_TARGET),
+            algorithm=result.algorithm,
             detector=result.detector,
+            task=result.task,
+            interval=(interval["low"], interval["high"]) if interval else None,
+            interval_level=interval["level"] if interval else None,
+            inputs=result.inputs,
         )
 
     @property
-    def classes(self) -> list[str]:
-        return [str(c) for c in self.pipeline.classes_]
+    def is_regression(self) -> bool:
+        return self.task == REGRESSION
 
-    def __call__(self, pred_basis: pd.DataFrame) -> tuple[str, float]:
-        """The prediction and its confidence for the first row of `pred_basis`."""
+    @property
+    def classes(self) -> list[str]:
+        return [] if self.is_regression else [str(c) for c in self.pipeline.classes_]
+
+    def __call__(self, pred_basis: pd.DataFrame) -> tuple[str | float, float | None]:
+        """The prediction for the first row of `pred_basis`, and its confidence (None for a number)."""
+        if self.is_regression:
+            return float(self.pipeline.predict(pred_basis)[0]), None
         probabilities = self.pipeline.predict_proba(pred_basis)[0]
         best = int(np.argmax(probabilities))
         return self.classes[best], float(probabilities[best])
@@ -56,12 +72,13 @@ class Machine:
     def rows(self, records: list[dict]):
         """The model's input for raw records (dicts of the features).
 
-        A plain pipeline of numeric features takes a dict of column arrays,
-        several times cheaper than a DataFrame for a few rows; the one-hot step
-        of `type` and a calibrated ensemble (which counts rows with len())
-        need a DataFrame.
+        The monsters' numeric pipeline takes a dict of column arrays, several
+        times cheaper than a DataFrame for a few rows; a pipeline that picks
+        columns by name (ColumnTransformer: the cleaning steps, the one-hot
+        step of `type`) and a calibrated ensemble (which counts rows with
+        len()) need a DataFrame.
         """
-        if "type" in self.features or not isinstance(self.pipeline, Pipeline):
+        if not isinstance(self.pipeline, Pipeline) or isinstance(self.pipeline[0], ColumnTransformer):
             return pd.DataFrame.from_records(records, columns=self.features)
         return {
             feature: np.array([record[feature] for record in records], dtype=float)
@@ -75,19 +92,59 @@ class Machine:
         """
         return self.pipeline.predict_proba(rows)
 
+    def values(self, rows) -> np.ndarray:
+        """Predicted numbers per input row (regression)."""
+        return np.asarray(self.pipeline.predict(rows), dtype=float)
+
     def in_distribution(self, rows) -> np.ndarray:
-        """True where a row looks like the monsters the model learned from."""
+        """True where a row looks like the rows the model learned from."""
         if self.detector is None:
             return np.ones(len(next(iter(rows.values())) if isinstance(rows, dict) else rows), dtype=bool)
         return self.detector.predict(rows) == 1
 
+    def answers(self, records: list[dict]) -> list[dict]:
+        """One answer per record: the prediction, and per class its probability or the interval.
+
+        Each answer: prediction, model_version, in_distribution (False for
+        inputs unlike the training rows), and confidence with probabilities
+        (classes) or interval (numbers).
+        """
+        rows = self.rows(records)
+        usual = self.in_distribution(rows)
+        if self.is_regression:
+            low, high = self.interval or (0.0, 0.0)
+            return [
+                {"prediction": float(value), "interval": [float(value + low), float(value + high)],
+                 "interval_level": self.interval_level, "model_version": self.version,
+                 "in_distribution": bool(in_distribution)}
+                for value, in_distribution in zip(self.values(rows), usual, strict=True)
+            ]  # fmt: skip
+        classes = self.classes
+        answers = []
+        for row_probabilities, in_distribution in zip(self.probabilities(rows), usual, strict=True):
+            best = int(row_probabilities.argmax())
+            answers.append(
+                {
+                    "prediction": classes[best],
+                    "confidence": float(row_probabilities[best]),
+                    "probabilities": {
+                        name: float(p) for name, p in zip(classes, row_probabilities, strict=True)
+                    },
+                    "model_version": self.version,
+                    "in_distribution": bool(in_distribution),
+                }
+            )
+        return answers
+
     def what_if(self, base: dict, field: str, values) -> pd.DataFrame:
-        """Class probabilities (columns) as `field` takes each of `values` (index), the rest held."""
-        rows = pd.DataFrame([base] * len(values))
+        """As `field` takes each of `values` (index), the rest held: class probabilities (a column
+        each), or the predicted number (one column, named after the target)."""
+        rows = pd.DataFrame([base] * len(values), columns=self.features)
         rows[field] = list(values)
-        return pd.DataFrame(
-            self.probabilities(rows), index=pd.Index(list(values), name=field), columns=self.classes
-        )
+        index = pd.Index(list(values), name=field)
+        if self.is_regression:
+            return pd.DataFrame({self.target: self.values(rows)}, index=index)
+        return pd.DataFrame(self.probabilities(rows), index=index, columns=self.classes)
 
     def save(self, path) -> None:
         joblib.dump(self, path, compress=3)

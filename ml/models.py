@@ -5,15 +5,14 @@ from django.utils import timezone
 
 
 def algorithm_choices() -> list[tuple[str, str]]:
-    from .training import ALGORITHMS  # scikit-learn: imported when the choices are asked for
+    from .algorithms import ALGORITHMS  # scikit-learn: imported when the choices are asked for
 
     return [(name, algorithm.label) for name, algorithm in ALGORITHMS.items()]
 
 
-def target_choices() -> list[tuple[str, str]]:
-    from .training import TARGETS
-
-    return [(target, target) for target in TARGETS]
+class Task(models.TextChoices):
+    CLASSIFICATION = "classification", "classification"
+    REGRESSION = "regression", "regression"
 
 
 class ModelVersionQuerySet(models.QuerySet):
@@ -21,9 +20,17 @@ class ModelVersionQuerySet(models.QuerySet):
         """Everything but the pickled bytes (megabytes per row on large data)."""
         return self.defer("artifact", "detector")
 
+    def of_group(self, dataset, target: str) -> "ModelVersionQuerySet":
+        """The versions that predict `target` of `dataset`: one registry group."""
+        return self.filter(dataset=dataset, target=target)
+
 
 class ModelVersion(models.Model):
     """One training run: its settings, its measured quality, and the fitted pipeline itself.
+
+    Versions are grouped by dataset and target; each group has at most one
+    active version (the database says so), and version numbers run across all
+    groups.
 
     The pipeline lives in the database (joblib bytes, checked by sha256 and by a
     signature made with a key outside the database), so every web process and
@@ -31,18 +38,22 @@ class ModelVersion(models.Model):
     """
 
     version = models.PositiveIntegerField(unique=True)
+    dataset = models.ForeignKey("analytics.Dataset", on_delete=models.CASCADE, related_name="model_versions")
+    target = models.CharField(max_length=63, help_text="The column it predicts.")
+    task = models.CharField(max_length=16, choices=Task, default=Task.CLASSIFICATION)
     algorithm = models.CharField(max_length=40, choices=algorithm_choices)
     params = models.JSONField(default=dict)
     features = models.JSONField()
-    target = models.CharField(max_length=20, choices=target_choices, default="rarity")
+    inputs = models.JSONField(default=list, help_text="The column description of what a prediction takes.")
+    cleaning = models.JSONField(default=dict, help_text="The steps before the estimator, per feature.")
     metrics = models.JSONField(default=dict)
     n_train = models.PositiveIntegerField()
     n_test = models.PositiveIntegerField()
     seed = models.BigIntegerField(null=True, blank=True)
     training_seconds = models.FloatField()
-    data_rows = models.PositiveIntegerField(help_text="Monsters in the table when it was trained.")
+    data_rows = models.PositiveIntegerField(help_text="Rows in the dataset when it was trained.")
     data_fingerprint = models.CharField(max_length=64, help_text="sha256 of the rows it saw.")
-    data_version = models.CharField(max_length=64, help_text="The monster data version it saw.")
+    data_version = models.CharField(max_length=100, help_text="The dataset's data version it saw.")
     python_version = models.CharField(max_length=20)
     sklearn_version = models.CharField(max_length=20)
     artifact = models.BinaryField(help_text="joblib bytes of the fitted pipeline.")
@@ -66,17 +77,37 @@ class ModelVersion(models.Model):
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"
+                fields=["dataset", "target"], condition=Q(is_active=True), name="one_active_version_per_group"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="model_version_from_one"),
         ]
 
     def __str__(self) -> str:
-        return f"v{self.version} {self.get_algorithm_display()} ({self.accuracy:.2%})"
+        return f"v{self.version} {self.get_algorithm_display()} of {self.target} ({self.headline_text})"
 
     @property
-    def accuracy(self) -> float:
-        return float(self.metrics.get("accuracy", 0.0))
+    def is_regression(self) -> bool:
+        return self.task == Task.REGRESSION
+
+    @property
+    def accuracy(self) -> float | None:
+        """Test accuracy of a classifier (None for a number)."""
+        return None if self.is_regression else float(self.metrics.get("accuracy", 0.0))
+
+    @property
+    def headline(self) -> float:
+        """The test figure versions of a group are ranked by: accuracy, or R² for numbers."""
+        return float(self.metrics.get("r2" if self.is_regression else "accuracy", 0.0))
+
+    @property
+    def headline_text(self) -> str:
+        return f"R² {self.headline:.3f}" if self.is_regression else f"accuracy {self.headline:.2%}"
+
+    @property
+    def input_columns(self):
+        from bandersnatch.columns import column_from_dict
+
+        return tuple(column_from_dict(data) for data in self.inputs)
 
 
 class Promotion(models.Model):
@@ -115,9 +146,9 @@ class PredictionLog(models.Model):
     source = models.CharField(max_length=8, choices=Source)
     model_version = models.PositiveIntegerField()
     inputs = models.JSONField()
-    prediction = models.CharField(max_length=32)
-    confidence = models.FloatField()
-    probabilities = models.JSONField()
+    prediction = models.TextField(help_text="The class, or the predicted number.")
+    confidence = models.FloatField(null=True, blank=True, help_text="Empty for a predicted number.")
+    probabilities = models.JSONField(default=dict)
     in_distribution = models.BooleanField()
     latency_ms = models.FloatField(help_text="Time to answer the request this prediction was part of.")
 
@@ -126,4 +157,5 @@ class PredictionLog(models.Model):
         indexes = [models.Index(fields=["created_at"], name="prediction_log_created_at")]
 
     def __str__(self) -> str:
-        return f"{self.prediction} ({self.confidence:.0%}) by v{self.model_version} via {self.source}"
+        said = self.prediction if self.confidence is None else f"{self.prediction} ({self.confidence:.0%})"
+        return f"{said} by v{self.model_version} via {self.source}"

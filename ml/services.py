@@ -21,34 +21,38 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from analytics.frames import dataset_frame
+from analytics.models import Dataset
 from analytics.pagination import count_rows
 from bandersnatch.audit import audit_record
+from bandersnatch.columns import column_to_dict
 from bandersnatch.models import AuditEntry
-from monsters.models import DataVersion, Monster
-from monsters.services import monsters_frame
+from monsters.models import Monster
+from monsters.services import monsters_dataset
 
 from .machine import Machine
 from .models import ModelVersion, PredictionLog, Promotion
+from .monster_features import DEFAULT_FEATURES, DEFAULT_TARGET, takes_engineering
 from .prediction_log import writer
+from .scoring import HEADLINE, score
 from .signing import DETECTOR, PIPELINE, blob_signature, blob_signature_valid
-from .training import (
-    DEFAULT_ALGORITHM,
-    DEFAULT_FEATURES,
-    DEFAULT_TARGET,
-    FEATURES,
-    TARGETS,
-    fit_and_score,
-    score,
-)
+from .training import fit_and_score
 
 logger = logging.getLogger(__name__)
 
 
 class NoActiveModelVersion(Exception):
-    """No model version has been trained and activated yet."""
+    """No model version of a group has been trained and activated yet."""
 
     def __init__(self, message: str = "No model is active: train one with manage.py train."):
         super().__init__(message)
+
+    @classmethod
+    def of_group(cls, slug: str, target: str) -> NoActiveModelVersion:
+        if slug == MONSTERS and target == DEFAULT_TARGET:
+            return cls()
+        return cls(f"No model of {target} is active for {slug}: train one with "
+                   f"manage.py train --dataset {slug} --target {target}.")  # fmt: skip
 
 
 class ArtifactTampered(Exception):
@@ -67,42 +71,77 @@ def _fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashes.tobytes()).hexdigest()
 
 
+MONSTERS = "monsters"  # the built-in dataset's slug
+
+
+def default_target(dataset: Dataset) -> str:
+    """What a dataset's models predict unless told: the monsters' rarity, else the last column
+    that can be a target (tables tend to keep it last)."""
+    if dataset.is_builtin and dataset.slug == MONSTERS:
+        return DEFAULT_TARGET
+    targets = [column.name for column in dataset.column_list if column.kind != "datetime"]
+    return targets[-1] if targets else ""
+
+
+def _frame_columns(dataset: Dataset, wanted: set[str] | None) -> list[str]:
+    """The dataset's columns to read, in table order: the `wanted` ones, or all."""
+    return [column.name for column in dataset.column_list if wanted is None or column.name in wanted]
+
+
 def model_version_train(
     *,
-    algorithm: str = DEFAULT_ALGORITHM,
-    features=DEFAULT_FEATURES,
-    target: str = DEFAULT_TARGET,
+    dataset: Dataset | None = None,
+    target: str | None = None,
+    features=None,
+    task: str | None = None,
+    algorithm: str | None = None,
     params: dict | None = None,
+    cleaning: dict | None = None,
+    drop_first: bool = False,
     seed: int | None = None,
     test_size: float = 0.2,
     activate: bool | None = None,
     created_by=None,
 ) -> ModelVersion:
-    """Train on every monster and store the result as the next ModelVersion.
+    """Train on every row of `dataset` (default: the monsters) and store the next ModelVersion.
 
-    activate=None activates it when no version is active, or when it beats the
-    active one on the new test rows (both scored on the same rows).  Slow work
-    happens before the transaction; ValidationError (one line) for bad input,
-    with nothing stored.
+    The target defaults to the dataset's (default_target); the features to
+    every usable column, on the monsters to their four numbers (whose own
+    engineering gives the rarity model its 99 %).  activate=None activates it
+    when its group (dataset and target) has no active version, or when it beats
+    the active one on the new test rows (both scored on the same rows).  Slow
+    work happens before the transaction; ValidationError (one line) for bad
+    input, with nothing stored.
     """
-    if target not in TARGETS:
-        raise ValidationError(f"Unknown target {target!r}; choose from {', '.join(TARGETS)}.")
-    data_version = DataVersion.current()
-    frame = monsters_frame(columns=[*FEATURES, *(t for t in TARGETS if t not in FEATURES)])
+    dataset = dataset or monsters_dataset()
+    target = target or default_target(dataset)
+    builtin = dataset.is_builtin and dataset.slug == MONSTERS
+    if builtin and features is None:
+        features = list(DEFAULT_FEATURES)
+    engineered = builtin and takes_engineering(list(features))
+    data_version = dataset.data_version()
+    active = ModelVersion.objects.without_blobs().of_group(dataset, target).filter(is_active=True).first()
+    wanted = None if features is None else {*features, target, *(active.features if active else ())}
+    frame = dataset_frame(dataset, _frame_columns(dataset, wanted))
     try:
         result = fit_and_score(
-            frame, algorithm=algorithm, features=features, target=target, params=params,
-            test_size=test_size, random_state=seed,
+            frame, columns=dataset.column_list, target=target, features=features, task=task,
+            algorithm=algorithm, params=params, cleaning=cleaning, drop_first=drop_first,
+            test_size=test_size, random_state=seed, engineered=engineered,
         )  # fmt: skip
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     artifact = _dump(result.pipeline)
     detector = _dump(result.detector) if result.detector is not None else None
     fields = {
-        "algorithm": algorithm,
-        "params": result.params,
-        "features": list(dict.fromkeys(features)),
+        "dataset": dataset,
         "target": target,
+        "task": result.task,
+        "algorithm": result.algorithm,
+        "params": result.params,
+        "features": result.features,
+        "inputs": [column_to_dict(column) for column in result.inputs],
+        "cleaning": result.cleaning,
         "metrics": result.metrics,
         "n_train": result.n_train,
         "n_test": result.n_test,
@@ -119,7 +158,7 @@ def model_version_train(
         "created_by": created_by,
     }
     if activate is None:
-        activate = _beats_active(result, target=target)
+        activate = _beats(result, active)
     for attempt in range(3):  # another training may take the same number meanwhile
         try:
             with transaction.atomic():
@@ -131,8 +170,8 @@ def model_version_train(
                     _switch_active(version, reason=Promotion.Reason.TRAINED, actor=created_by)
                 audit_record(
                     action=AuditEntry.Action.TRAIN,
-                    summary=f"Trained model v{number} ({algorithm}, accuracy {version.accuracy:.2%})"
-                    + (", now active" if activate else ""),
+                    summary=f"Trained model v{number} of {dataset.slug} {target} ({result.algorithm}, "
+                    f"{version.headline_text})" + (", now active" if activate else ""),
                     actor=created_by,
                     version=number,
                 )
@@ -143,35 +182,60 @@ def model_version_train(
     if activate:
         forget_active_version()
     logger.info(
-        "Trained model v%d (%s, accuracy %.4f, %d rows, %.1f s, active: %s)",
-        version.version, algorithm, version.accuracy, len(frame), result.seconds, activate,
+        "Trained model v%d of %s %s (%s, %s, %d rows, %.1f s, active: %s)",
+        version.version, dataset.slug, target, result.algorithm, version.headline_text, len(frame),
+        result.seconds, activate,
     )  # fmt: skip
     return version
 
 
-def _beats_active(result, *, target: str) -> bool:
-    """True when nothing is active, or the new pipeline is more accurate on the same test rows.
+def training_options_of(version: ModelVersion) -> dict:
+    """A version's settings as model_version_train takes them: to train again from it."""
+    cleaning = version.cleaning
+    return {
+        "dataset": version.dataset,
+        "target": version.target,
+        "features": list(version.features),
+        "task": version.task,
+        "algorithm": version.algorithm,
+        "params": dict(version.params),
+        "cleaning": {
+            name: {"empty": plan["empty"], "constant": plan.get("constant")}
+            for name, plan in cleaning.get("features", {}).items()
+        },
+        "drop_first": bool(cleaning.get("drop_first", False)),
+        "seed": version.seed,
+        # train_test_split rounds the test rows up: the share given, to two places
+        "test_size": round(version.n_test / (version.n_train + version.n_test), 2),
+    }
 
-    A version that predicts another target than the active one answers another
-    question, so it never replaces it by score; a broken active version (one that
-    fails its checks) is replaced by any that works.
+
+def _beats(result, active: ModelVersion | None) -> bool:
+    """True when the group has no active version, or the new pipeline scores better on the same test rows.
+
+    Both versions predict the same target of the same dataset (a group); one
+    that answers another task (an integer as classes, or as a number) is never
+    replaced by score.  A broken active version (one that fails its checks)
+    is replaced by any that works.
     """
-    active = ModelVersion.objects.without_blobs().filter(is_active=True).first()
     if active is None:
         return True
-    if active.target != target:
+    if active.task != result.task:
         return False
     try:
         machine = machine_for(active)
     except ArtifactTampered:
         return True
     test = result.test_frame
-    active_accuracy = score(machine.pipeline, test[machine.features], test[target])["accuracy"]
-    return result.metrics["accuracy"] > active_accuracy
+    if any(feature not in test for feature in machine.features):
+        return False
+    headline = HEADLINE[result.task]
+    theirs = score(machine.pipeline, test[machine.features], test[active.target], result.task)[headline]
+    return result.metrics[headline] > theirs
 
 
 def model_version_activate(*, version: ModelVersion, actor=None, reason: str = "activated") -> ModelVersion:
-    """Make `version` the one active version (the database allows only one), and record it."""
+    """Make `version` its group's one active version (the database allows only one), and record it."""
     with transaction.atomic():
         previous = _switch_active(version, reason=reason, actor=actor)
         action = (
@@ -185,25 +249,35 @@ def model_version_activate(*, version: ModelVersion, actor=None, reason: str = "
     return version
 
 
-def model_version_rollback(*, actor=None) -> ModelVersion:
-    """Make the version that was active before the current one active again.
+def group_promotions(dataset: Dataset, target: str):
+    """The promotion history of one group (dataset and target), newest first."""
+    return Promotion.objects.filter(version__dataset=dataset, version__target=target)
 
-    ValidationError when there is nothing to go back to.
+
+def model_version_rollback(
+    *, dataset: Dataset | None = None, target: str | None = None, actor=None
+) -> ModelVersion:
+    """Make the version that was active in the group before the current one active again.
+
+    The group defaults to the monsters' rarity.  ValidationError when there is
+    nothing to go back to.
     """
-    last = Promotion.objects.select_related("previous").first()
+    dataset = dataset or monsters_dataset()
+    last = group_promotions(dataset, target or default_target(dataset)).select_related("previous").first()
     if last is None or last.previous is None:
         raise ValidationError("There is no earlier active version to go back to.")
     return model_version_activate(version=last.previous, actor=actor, reason=Promotion.Reason.ROLLBACK)
 
 
 def _switch_active(version: ModelVersion, *, reason: str, actor) -> ModelVersion | None:
-    """Make `version` the active one and record the promotion; the version it replaced.
+    """Make `version` its group's active one and record the promotion; the version it replaced.
 
-    Call inside a transaction: the database allows one active version, so the
-    old one is switched off first.
+    Call inside a transaction: the database allows one active version per
+    group, so the old one is switched off first.
     """
-    previous = ModelVersion.objects.without_blobs().filter(is_active=True).exclude(pk=version.pk).first()
-    ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+    group = ModelVersion.objects.of_group(version.dataset_id, version.target).exclude(pk=version.pk)
+    previous = group.without_blobs().filter(is_active=True).first()
+    group.filter(is_active=True).update(is_active=False)
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.is_active = True
     Promotion.objects.create(
@@ -283,15 +357,24 @@ def model_version_sign(version: ModelVersion, *, previous_key: str = "") -> bool
 
 def model_card(version: ModelVersion) -> dict:
     """What a downloaded pipeline is, needs and scored, as plain JSON data."""
+    regression = version.is_regression
     return {
         "version": version.version,
+        "dataset": version.dataset.slug,
+        "target": version.target,
+        "task": version.task,
         "algorithm": version.algorithm,
         "params": version.params,
         "features": version.features,
-        "target": version.target,
-        "input": "a pandas DataFrame with a column per feature (extra columns are ignored)",
-        "output": "predict() gives the target; predict_proba() a column per class in classes",
+        "inputs": version.inputs,
+        "cleaning": version.cleaning,
+        "input": "a pandas DataFrame with a column per feature, empty cells as None or NaN "
+        "(extra columns are ignored)",
+        "output": "predict() gives the predicted number; the interval adds the test residuals' quantiles"
+        if regression
+        else "predict() gives the class; predict_proba() a column per class in classes",
         "classes": version.metrics.get("classes", []),
+        "interval": version.metrics.get("interval"),
         "metrics": version.metrics,
         "rows": {"train": version.n_train, "test": version.n_test, "table": version.data_rows},
         "data_fingerprint": version.data_fingerprint,
@@ -302,6 +385,11 @@ def model_card(version: ModelVersion) -> dict:
             "scikit-learn": version.sklearn_version,
             "pandas": pd.__version__,
             "joblib": joblib.__version__,
+            **(
+                {}
+                if "engineering" in version.cleaning
+                else {"bandersnatch": "ml.cleaning (its transformers)"}
+            ),
         },
         "load_with": "joblib.load(path)",
     }
@@ -312,13 +400,14 @@ def machine_for(version: ModelVersion) -> Machine:
     return _load(version.pk, version.sha256)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _load(pk: int, sha256: str) -> Machine:
     version = ModelVersion.objects.get(pk=pk)
     if version.sha256 != sha256:
         raise _refuse(version, "pipeline does not match its sha256")
     artifact = model_version_artifact(version)
     detector = model_version_detector(version)
+    interval = version.metrics.get("interval")
     machine = Machine(
         pipeline=_unpickle(version, artifact, "pipeline"),
         features=list(version.features),
@@ -327,6 +416,10 @@ def _load(pk: int, sha256: str) -> Machine:
         version=version.version,
         trained_at=version.created_at,
         detector=_unpickle(version, detector, "in-distribution check") if detector is not None else None,
+        task=version.task,
+        interval=(interval["low"], interval["high"]) if interval else None,
+        interval_level=interval["level"] if interval else None,
+        inputs=version.input_columns,
     )
     logger.info("Loaded model v%d into this process", version.version)
     return machine
@@ -342,70 +435,52 @@ def _unpickle(version: ModelVersion, blob: bytes, name: str):
         raise ArtifactTampered(f"Model v{version.version}'s stored {name} cannot be loaded.") from exc
 
 
-_active_lock = threading.Lock()
+def _group_active(slug: str, target: str):
+    return ModelVersion.objects.filter(is_active=True, dataset__slug=slug, target=target)
 
 
-def active_version() -> ModelVersion:
-    version = ModelVersion.objects.without_blobs().filter(is_active=True).first()
+def active_version(slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> ModelVersion:
+    """The active version of a group (default: the monsters' rarity)."""
+    version = _group_active(slug, target).without_blobs().select_related("dataset").first()
     if version is None:
-        raise NoActiveModelVersion()
+        raise NoActiveModelVersion.of_group(slug, target)
     return version
 
 
-_active: dict = {"row": None, "checked": 0.0}
+_active_lock = threading.Lock()
+_active: dict[tuple[str, str], tuple[tuple | None, float]] = {}  # group -> (pk and sha256, checked at)
 ACTIVE_CHECK_SECONDS = 1.0  # how stale this process's idea of the active version may be
 
 
-def active_machine() -> Machine:
-    """The active version's Machine, reloaded only after the active version changes.
+def active_machine(slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> Machine:
+    """The active version's Machine of a group, reloaded only after the active version changes.
 
     Which version is active is asked of the database at most once a second per
-    process, so a busy server does not pay a query per prediction; another
-    process's activation is seen within that second.
+    process and group, so a busy server does not pay a query per prediction;
+    another process's activation is seen within that second.
     """
     with _active_lock:
         now = time.monotonic()
-        if _active["row"] is None or now - _active["checked"] > ACTIVE_CHECK_SECONDS:
-            _active["row"] = ModelVersion.objects.filter(is_active=True).values_list("pk", "sha256").first()
-            _active["checked"] = now
-        row = _active["row"]
+        row, checked = _active.get((slug, target), (None, 0.0))
+        if row is None or now - checked > ACTIVE_CHECK_SECONDS:
+            row = _group_active(slug, target).values_list("pk", "sha256").first()
+            _active[(slug, target)] = (row, now)
     if row is None:
-        raise NoActiveModelVersion()
+        raise NoActiveModelVersion.of_group(slug, target)
     return _load(*row)
 
 
 def forget_active_version() -> None:
     """Ask the database again on the next prediction (after an activation here)."""
-    _active["row"] = None
+    _active.clear()
 
 
 # Predicting -----------------------------------------------------------------
 
 
-def rarity_predict(records: list[dict], *, machine: Machine | None = None) -> list[dict]:
-    """Predictions for raw records (dicts of the machine's features), one dict each.
-
-    Each answer: prediction, confidence, probabilities per class, model_version
-    and in_distribution (False for inputs unlike the training monsters).
-    """
-    machine = machine or active_machine()
-    rows = machine.rows(records)
-    probabilities = machine.probabilities(rows)
-    usual = machine.in_distribution(rows)
-    classes = machine.classes
-    answers = []
-    for row_probabilities, in_distribution in zip(probabilities, usual, strict=True):
-        best = int(row_probabilities.argmax())
-        answers.append(
-            {
-                "prediction": classes[best],
-                "confidence": float(row_probabilities[best]),
-                "probabilities": {name: float(p) for name, p in zip(classes, row_probabilities, strict=True)},
-                "model_version": machine.version,
-                "in_distribution": bool(in_distribution),
-            }
-        )
-    return answers
+def records_predict(records: list[dict], *, machine: Machine | None = None) -> list[dict]:
+    """Predictions for raw records (dicts of the machine's features), one answer each (Machine.answers)."""
+    return (machine or active_machine()).answers(records)
 
 
 def predictions_log(*, records: list[dict], answers: list[dict], source: str, latency_ms: float) -> None:
@@ -417,16 +492,21 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
                 "created_at": now,
                 "source": source,
                 "model_version": answer["model_version"],
-                "inputs": record,
-                "prediction": answer["prediction"],
-                "confidence": answer["confidence"],
-                "probabilities": answer["probabilities"],
+                "inputs": _json_ready(record),
+                "prediction": str(answer["prediction"]),
+                "confidence": answer.get("confidence"),
+                "probabilities": answer.get("probabilities", {}),
                 "in_distribution": answer["in_distribution"],
                 "latency_ms": latency_ms,
             }
             for record, answer in zip(records, answers, strict=True)
         ]
     )
+
+
+def _json_ready(record: dict) -> dict:
+    """A record as JSON holds it: times as ISO text."""
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in record.items()}
 
 
 def predictions_prune(*, older_than_days: int) -> int:
@@ -436,10 +516,11 @@ def predictions_prune(*, older_than_days: int) -> int:
     return deleted
 
 
-def prediction_monitoring(*, days: int = 30) -> dict:
-    """Predictions per day and the predicted class mix beside the active version's training mix."""
+def prediction_monitoring(*, days: int = 30, slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> dict:
+    """A group's predictions per day and the predicted class mix beside the active version's training mix."""
     since = timezone.now() - dt.timedelta(days=days)
-    recent = PredictionLog.objects.filter(created_at__gte=since)
+    numbers = ModelVersion.objects.filter(dataset__slug=slug, target=target).values("version")
+    recent = PredictionLog.objects.filter(created_at__gte=since, model_version__in=numbers)
     per_day = list(
         recent.annotate(day=TruncDate("created_at"))
         .values("day")
@@ -448,7 +529,7 @@ def prediction_monitoring(*, days: int = 30) -> dict:
     )
     predicted = dict(recent.values_list("prediction").annotate(count=Count("pk")).order_by())
     training: dict[str, int] = {}
-    version = ModelVersion.objects.without_blobs().filter(is_active=True).first()
+    version = _group_active(slug, target).without_blobs().first()
     if version is not None:
         training = {name: row["support"] for name, row in version.metrics.get("per_class", {}).items()}
     return {
@@ -461,10 +542,15 @@ def prediction_monitoring(*, days: int = 30) -> dict:
 
 
 def data_changes_since(version: ModelVersion) -> dict:
-    """How the monster table moved since `version` was trained: rows added, and whether it changed."""
-    now = count_rows(Monster.objects.all())
+    """How the dataset moved since `version` was trained: rows added, and whether it changed."""
+    dataset = version.dataset
+    if dataset.is_builtin and dataset.slug == MONSTERS:
+        now = count_rows(Monster.objects.all())
+        rows, is_estimate = now.value, now.is_estimate
+    else:
+        rows, is_estimate = dataset.row_count, False
     return {
-        "new_rows": now.value - version.data_rows,
-        "is_estimate": now.is_estimate,
-        "changed": DataVersion.current() != version.data_version,
+        "new_rows": rows - version.data_rows,
+        "is_estimate": is_estimate,
+        "changed": dataset.data_version() != version.data_version,
     }

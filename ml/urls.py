@@ -15,4 +15,6 @@ urlpatterns = [
     path("model/download", views.download, name="download"),
     path("model/rollback/", views.rollback, name="rollback"),
     path("ops/train/", views.train, name="train"),
+    path("datasets/<slug:slug>/model/", views.dataset_predict, name="dataset-predict"),
+    path("datasets/<slug:slug>/train/", views.dataset_train, name="dataset-train"),
 ]

@@ -6,26 +6,31 @@ import time
 import sklearn
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analytics.charts import as_dict
+from analytics.models import Dataset
+from analytics.profile import dataset_profile
+from analytics.table import dataset_random_row
 from bandersnatch.access import staff_required
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
-from monsters.columns import NUMBERS
+from monsters.services import monsters_dataset
 
 from . import charts, tasks
-from .forms import PredictionForm, TrainForm
+from .forms import TrainForm, prediction_form, train_initial
 from .models import ModelVersion, PredictionLog, Promotion
+from .monster_features import DEFAULT_TARGET
+from .scoring import LOWER_IS_BETTER
 from .services import (
+    MONSTERS,
     ArtifactTampered,
-    NoActiveModelVersion,
-    active_version,
     data_changes_since,
+    default_target,
     machine_for,
     model_card,
     model_version_activate,
@@ -33,79 +38,157 @@ from .services import (
     model_version_rollback,
     prediction_monitoring,
     predictions_log,
-    rarity_predict,
+    records_predict,
+    training_options_of,
 )
 
-WHAT_IF_FIELDS = NUMBERS
 ALGORITHM_LABELS = {name: label for name, label in ModelVersion._meta.get_field("algorithm").choices}
+WHAT_IF_POINTS = 101
+
+
+def visible_versions(user):
+    """The versions `user` may see: those of the datasets they may see."""
+    return ModelVersion.objects.without_blobs().filter(dataset__in=Dataset.objects.visible_to(user))
+
+
+def can_train(user, dataset: Dataset) -> bool:
+    """Staff train, activate and roll back any dataset's models; an owner those of their own dataset."""
+    return bool(
+        user.is_staff or (not dataset.is_builtin and dataset.owner_id and dataset.owner_id == user.pk)
+    )
 
 
 def _card(version: ModelVersion, *, id_suffix: str = "") -> dict:
     """The model card's figures and facts for `version`; `id_suffix` keeps ids unique on a page of cards."""
     metrics = version.metrics
-    return {
-        "version": version,
-        "changes": data_changes_since(version),
-        "sklearn_now": sklearn.__version__,
-        "figures": {
+    if version.is_regression:
+        figures = {
+            f"figure-actual{id_suffix}": as_dict(
+                charts.actual_predicted_figure(metrics["points"], version.target)
+            ),
+            f"figure-residuals{id_suffix}": as_dict(
+                charts.residual_figure(metrics["points"], version.target)
+            ),
+            f"figure-importance{id_suffix}": as_dict(
+                charts.importance_figure(metrics["feature_importance"], "R²")
+            ),
+        }
+    else:
+        figures = {
             f"figure-confusion{id_suffix}": as_dict(
                 charts.confusion_figure(metrics["classes"], metrics["confusion_matrix"])
             ),
             f"figure-importance{id_suffix}": as_dict(charts.importance_figure(metrics["feature_importance"])),
             f"figure-reliability{id_suffix}": as_dict(charts.reliability_figure(metrics["calibration"])),
-        },
+        }
+    return {
+        "version": version,
+        "changes": data_changes_since(version),
+        "sklearn_now": sklearn.__version__,
+        "figures": figures,
+        "figure_ids": list(figures),
+        "cleaning_steps": list(version.cleaning.get("features", {}).items()),
     }
 
 
 @require_GET
 def predict(request: HttpRequest) -> HttpResponse:
+    return _predict_page(request, monsters_dataset())
+
+
+@require_GET
+def dataset_predict(request: HttpRequest, slug: str) -> HttpResponse:
+    return _predict_page(request, get_object_or_404(Dataset.objects.visible_to(request.user), slug=slug))
+
+
+def _chosen_version(request: HttpRequest, dataset: Dataset) -> tuple[ModelVersion | None, str]:
+    """The version asked for (?version=N of this dataset), else the active one of ?target= (or the
+    dataset's default target); and the target."""
+    target = request.GET.get("target") or default_target(dataset)
+    versions = ModelVersion.objects.without_blobs().filter(dataset=dataset).select_related("dataset")
+    number = request.GET.get("version", "")
+    if number.isascii() and number.isdigit():
+        version = versions.filter(version=int(number)).first()
+        if version is None:
+            raise Http404(f"No model version {number} of {dataset.name}.")
+        return version, version.target
+    return versions.filter(target=target, is_active=True).first(), target
+
+
+def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
+    version, target = _chosen_version(request, dataset)
+    context = {
+        "dataset": dataset,
+        "target": target,
+        "is_monsters": dataset.is_builtin,
+        "can_train": request.user.is_authenticated and can_train(request.user, dataset),
+        "choices": ModelVersion.objects.without_blobs()
+        .filter(dataset=dataset)
+        .order_by("target", "-version"),
+    }
+    if version is None:
+        return render(request, "ml/predict.html", {**context, "no_model": True})
     try:
-        version = active_version()
         machine = machine_for(version)
-    except NoActiveModelVersion:
-        return render(request, "ml/predict.html", {"no_model": True})
     except ArtifactTampered as exc:
-        return render(request, "ml/predict.html", {"version": version, "tampered": str(exc)}, status=503)
-    asked = any(name in request.GET for name in machine.features)
+        return render(
+            request, "ml/predict.html", {**context, "version": version, "tampered": str(exc)}, status=503
+        )
+    columns = version.input_columns
+    form_class = prediction_form(columns)
+    asked = any(column.name in request.GET for column in columns)
     if asked:
-        form = PredictionForm(request.GET, features=machine.features)
+        form = form_class(request.GET)
     else:
-        form = PredictionForm(initial=PredictionForm.random_initial(), features=machine.features)
-    context = {"form": form, **_card(version)}
+        form = form_class(initial=dataset_random_row(dataset, machine.features))
+    context.update(form=form, **_card(version))
     if asked and not form.is_valid():
         return render(request, "ml/predict.html", context, status=400)
-    stats = form.cleaned_data if asked else {name: form.initial[name] for name in machine.features}
+    stats = form.cleaned_data if asked else {name: form.initial.get(name) for name in machine.features}
     started = time.perf_counter()
-    answer = rarity_predict([stats], machine=machine)[0]
-    if asked:  # what people ask is logged; the random monster shown on arrival is not
+    answer = records_predict([stats], machine=machine)[0]
+    if asked:  # what people ask is logged; the random row shown on arrival is not
         latency_ms = (time.perf_counter() - started) * 1000
         predictions_log(
             records=[stats], answers=[answer], source=PredictionLog.Source.PAGE, latency_ms=latency_ms
         )
-    context["figures"]["figure-probabilities"] = as_dict(charts.probability_figure(answer["probabilities"]))
-    what_if_fields = [field for field in WHAT_IF_FIELDS if field in machine.features]
+    if not machine.is_regression:
+        context["figures"]["figure-probabilities"] = as_dict(
+            charts.probability_figure(answer["probabilities"])
+        )
+    what_if_fields = [c.name for c in columns if c.is_numeric and stats.get(c.name) is not None]
     vary = request.GET.get("vary", "level")
     if what_if_fields:
         vary = vary if vary in what_if_fields else what_if_fields[0]
-        curve = machine.what_if(stats, vary, _what_if_values(vary, stats))
-        context["figures"]["figure-what-if"] = as_dict(charts.what_if_figure(curve, vary, stats[vary]))
+        values = _what_if_values(next(c for c in columns if c.name == vary), stats[vary], version.metrics)
+        curve = machine.what_if(stats, vary, values)
+        figure = (
+            charts.value_what_if_figure(curve, vary, stats[vary], version.target)
+            if machine.is_regression
+            else charts.what_if_figure(curve, vary, stats[vary])
+        )
+        context["figures"]["figure-what-if"] = as_dict(figure)
     context.update(
         answer=answer,
-        confidence=f"{answer['confidence']:.1%}",
+        confidence=f"{answer['confidence']:.1%}" if "confidence" in answer else "",
         stats=stats,
         vary=vary,
         what_if_fields=what_if_fields,
         # Where a monster of this level keeps its resources (rank 0 to rank 5).
-        typical=(2 * stats["level"] - 1, 12 * stats["level"] + 6) if "level" in stats else None,
+        typical=(2 * stats["level"] - 1, 12 * stats["level"] + 6)
+        if dataset.is_builtin and stats.get("level") is not None
+        else None,
     )
     return render(request, "ml/predict.html", context)
 
 
-def _what_if_values(field: str, stats: dict) -> list:
-    if field == "level":
-        return list(range(1, 21))
-    top = max(260.0, float(stats[field]) * 1.2)
-    return [round(top * i / 100, 2) for i in range(101)]
+def _what_if_values(column, value, metrics: dict) -> list:
+    """The values the what-if curve takes: the training range, widened to hold `value`."""
+    low, high = metrics.get("ranges", {}).get(column.name, (0, max(2 * float(value), 1.0)))
+    low, high = min(low, value), max(high, value)
+    if column.kind == "integer" and high - low <= 200:
+        return list(range(int(low), int(high) + 1))
+    return [round(low + (high - low) * i / (WHAT_IF_POINTS - 1), 4) for i in range(WHAT_IF_POINTS)]
 
 
 @staff_required
@@ -122,19 +205,37 @@ def monitoring(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def version_list(request: HttpRequest) -> HttpResponse:
-    versions = ModelVersion.objects.without_blobs().select_related("created_by")
-    history = Promotion.objects.select_related("version", "previous", "activated_by").defer(
-        "version__artifact", "version__detector", "previous__artifact", "previous__detector"
-    )[:20]
-    return render(request, "ml/versions.html", {"versions": versions, "history": history})
+    """Every version the visitor may see, by dataset and target (?dataset= and ?target= narrow it)."""
+    versions = visible_versions(request.user).select_related("created_by", "dataset")
+    if request.GET.get("dataset"):
+        versions = versions.filter(dataset__slug=request.GET["dataset"])
+    if request.GET.get("target"):
+        versions = versions.filter(target=request.GET["target"])
+    versions = versions.order_by("dataset__name", "target", "-version")
+    history = (
+        Promotion.objects.filter(version__in=versions.values("pk"))
+        .select_related("version", "version__dataset", "previous", "activated_by")
+        .defer("version__artifact", "version__detector", "previous__artifact", "previous__detector")[:20]
+    )
+    trainable = {
+        v.dataset_id for v in versions if request.user.is_authenticated and can_train(request.user, v.dataset)
+    }
+    groups = []
+    for version in versions:
+        if not groups or (groups[-1]["dataset"], groups[-1]["target"]) != (version.dataset, version.target):
+            groups.append({"dataset": version.dataset, "target": version.target, "versions": [],
+                           "can_train": version.dataset_id in trainable})  # fmt: skip
+        groups[-1]["versions"].append(version)
+    return render(request, "ml/versions.html", {"versions": versions, "groups": groups, "history": history})
 
 
 @require_GET
 def version_detail(request: HttpRequest, number: int) -> HttpResponse:
     version = get_object_or_404(
-        ModelVersion.objects.without_blobs().select_related("created_by"), version=number
+        visible_versions(request.user).select_related("created_by", "dataset"), version=number
     )
-    return render(request, "ml/version.html", _card(version))
+    can = request.user.is_authenticated and can_train(request.user, version.dataset)
+    return render(request, "ml/version.html", {**_card(version), "can_train": can})
 
 
 @require_GET
@@ -147,10 +248,17 @@ def version_compare(request: HttpRequest) -> HttpResponse:
                 request, "ml/compare.html", {"error": "Choose two versions to compare (a and b)."}, status=400
             )
         numbers.append(int(value))
-    versions = {v.version: v for v in ModelVersion.objects.without_blobs().filter(version__in=numbers)}
+    versions = {
+        v.version: v
+        for v in visible_versions(request.user).select_related("dataset").filter(version__in=numbers)
+    }
     missing = [n for n in numbers if n not in versions]
     if missing:
         raise Http404(f"No model version {missing[0]}.")
+    a, b = versions[numbers[0]], versions[numbers[1]]
+    if (a.dataset_id, a.target) != (b.dataset_id, b.target):
+        error = f"v{a.version} and v{b.version} predict different things; compare versions of one dataset and target."
+        return render(request, "ml/compare.html", {"error": error}, status=400)
     cards = [_card(versions[n], id_suffix=f"-{key}") for n, key in zip(numbers, "ab", strict=True)]
     return render(
         request,
@@ -159,76 +267,128 @@ def version_compare(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, str]]:
-    def percent(value):
-        return f"{value:.2%}"
+METRIC_LABELS = {
+    "accuracy": "Accuracy", "macro_f1": "Macro F1", "log_loss": "Log loss", "r2": "R²", "mae": "MAE", "rmse": "RMSE",
+}  # fmt: skip
 
+
+def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, str, str]]:
+    """(label, a's value, b's value, which is better: "a", "b" or "") per fact, parameters in name order."""
+    names = ("r2", "mae", "rmse") if a.is_regression else ("accuracy", "macro_f1", "log_loss")
     rows = [
-        ("Algorithm", a.get_algorithm_display(), b.get_algorithm_display()),
-        ("Features", ", ".join(a.features), ", ".join(b.features)),
-        ("Target", a.target, b.target),
-        ("Training rows", f"{a.n_train:,}", f"{b.n_train:,}"),
-        ("Test rows", f"{a.n_test:,}", f"{b.n_test:,}"),
-        ("Accuracy", percent(a.metrics["accuracy"]), percent(b.metrics["accuracy"])),
-        ("Macro F1", f"{a.metrics['macro_f1']:.4f}", f"{b.metrics['macro_f1']:.4f}"),
-        ("Log loss", f"{a.metrics['log_loss']:.4f}", f"{b.metrics['log_loss']:.4f}"),
-        (
-            "Calibration error",
-            f"{a.metrics['calibration']['ece']:.4f}",
-            f"{b.metrics['calibration']['ece']:.4f}",
-        ),
-        ("Training time", f"{a.training_seconds:.1f} s", f"{b.training_seconds:.1f} s"),
-        ("scikit-learn", a.sklearn_version, b.sklearn_version),
-        ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}"),
+        ("Algorithm", a.get_algorithm_display(), b.get_algorithm_display(), ""),
+        ("Features", ", ".join(a.features), ", ".join(b.features), ""),
+        ("Training rows", f"{a.n_train:,}", f"{b.n_train:,}", ""),
+        ("Test rows", f"{a.n_test:,}", f"{b.n_test:,}", ""),
+    ]
+    for name in names:
+        x, y = a.metrics.get(name), b.metrics.get(name)
+        rows.append((METRIC_LABELS[name], _figure(x), _figure(y), _better(name, x, y)))
+    if not a.is_regression:
+        x, y = a.metrics["calibration"]["ece"], b.metrics["calibration"]["ece"]
+        rows.append(("Calibration error", _figure(x), _figure(y), _better("ece", x, y)))
+    rows += [
+        ("Training time", f"{a.training_seconds:.1f} s", f"{b.training_seconds:.1f} s", ""),
+        ("scikit-learn", a.sklearn_version, b.sklearn_version, ""),
+        ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}", ""),
     ]
     for name in sorted(a.params.keys() | b.params.keys()):
-        rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—"))))
+        rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—")), ""))
     return rows
 
 
-# Staff: train, activate, roll back -------------------------------------------------
+def _figure(value) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def _better(name: str, x, y) -> str:
+    if x is None or y is None or x == y:
+        return ""
+    return "a" if (x < y) == (name in LOWER_IS_BETTER) else "b"
+
+
+# Staff and owners: train, activate, roll back -----------------------------------------
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def train(request: HttpRequest) -> HttpResponse:
-    """Choose what to train; it runs as a background job and lands in the version list."""
-    form = TrainForm(request.POST or None)
+    """The monsters' training page (staff)."""
+    return _train_page(request, monsters_dataset())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_train(request: HttpRequest, slug: str) -> HttpResponse:
+    """A dataset's training page: its owner and staff."""
+    dataset = get_object_or_404(Dataset.objects.visible_to(request.user), slug=slug)
+    if not can_train(request.user, dataset):
+        raise PermissionDenied("Only the dataset's owner and staff train its models.")
+    return _train_page(request, dataset)
+
+
+def _train_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
+    """Choose what to train (?from=N starts from version N's settings); it runs as a background job."""
+    profile = dataset_profile(dataset)
+    distinct = {column.name: column.distinct or 0 for column in profile.columns}
+    initial = {}
+    source = request.GET.get("from", "")
+    if source.isascii() and source.isdigit():
+        version = get_object_or_404(
+            ModelVersion.objects.without_blobs(), dataset=dataset, version=int(source)
+        )
+        initial = train_initial(training_options_of(version))
+    form = TrainForm(request.POST or None, initial=initial, dataset=dataset, distinct=distinct, rows=profile.rows,
+                     default_target=default_target(dataset))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         options = form.training_options()
         summary = (
-            f"Train {ALGORITHM_LABELS[options['algorithm']].lower()} on "
+            f"Train {ALGORITHM_LABELS[options['algorithm']].lower()} on {dataset.name}: "
             f"{', '.join(options['features'])} to predict {options['target']}"
         )
         job = job_start(
-            tasks.train,
-            kind=Job.Kind.TRAIN,
-            summary=summary,
-            actor=request.user,
-            actor_id=request.user.pk,
-            **options,
-        )
+            tasks.train, kind=Job.Kind.TRAIN, summary=summary, actor=request.user, actor_id=request.user.pk,
+            dataset_id=dataset.pk, options=options,
+        )  # fmt: skip
         job_follow(request, job)
         return redirect(job)
     status = 400 if request.method == "POST" else 200
     groups = [(name, label, form.param_fields(name)) for name, label in ALGORITHM_LABELS.items()]
-    return render(request, "ml/train.html", {"form": form, "param_groups": groups}, status=status)
+    context = {"form": form, "param_groups": groups, "dataset": dataset, "source": source}
+    return render(request, "ml/train.html", context, status=status)
 
 
-@staff_required
+def _trainable_version(request: HttpRequest, number: int) -> ModelVersion:
+    version = get_object_or_404(visible_versions(request.user).select_related("dataset"), version=number)
+    if not can_train(request.user, version.dataset):
+        raise PermissionDenied("Only the dataset's owner and staff activate its models.")
+    return version
+
+
+@login_required
 @require_POST
 def activate(request: HttpRequest, number: int) -> HttpResponse:
-    version = get_object_or_404(ModelVersion.objects.without_blobs(), version=number)
+    version = _trainable_version(request, number)
     model_version_activate(version=version, actor=request.user)
-    messages.success(request, f"Model v{number} is now the active version.")
+    messages.success(
+        request, f"Model v{number} is now the active version of {version.dataset.name} {version.target}."
+    )
     return redirect("ml:versions")
 
 
-@staff_required
+@login_required
 @require_POST
 def rollback(request: HttpRequest) -> HttpResponse:
+    """Roll back one group (POST dataset and target; default the monsters' rarity)."""
+    dataset = get_object_or_404(
+        Dataset.objects.visible_to(request.user), slug=request.POST.get("dataset") or MONSTERS
+    )
+    if not can_train(request.user, dataset):
+        raise PermissionDenied("Only the dataset's owner and staff roll back its models.")
     try:
-        version = model_version_rollback(actor=request.user)
+        version = model_version_rollback(
+            dataset=dataset, target=request.POST.get("target") or None, actor=request.user
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -244,13 +404,14 @@ def rollback(request: HttpRequest) -> HttpResponse:
 def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
     """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked.
 
-    Only after its sha256 and signature check out: a forged pipeline is never handed out.
+    Without a number: the monsters' active rarity model.  Only after its sha256
+    and signature check out: a forged pipeline is never handed out.
     """
-    versions = ModelVersion.objects.all()
+    versions = ModelVersion.objects.filter(dataset__in=Dataset.objects.visible_to(request.user))
     version = (
         get_object_or_404(versions, version=number)
         if number is not None
-        else versions.filter(is_active=True).first()
+        else versions.filter(is_active=True, dataset__slug=MONSTERS, target=DEFAULT_TARGET).first()
     )
     if version is None:
         raise Http404("No model is active yet.")
@@ -271,5 +432,5 @@ def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
 @require_GET
 def card(request: HttpRequest, number: int) -> JsonResponse:
     """The model card: what a downloaded pipeline needs, takes and scored."""
-    version = get_object_or_404(ModelVersion.objects.without_blobs(), version=number)
+    version = get_object_or_404(visible_versions(request.user).select_related("dataset"), version=number)
     return JsonResponse(model_card(version), json_dumps_params={"indent": 2})

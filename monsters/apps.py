@@ -1,23 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-DESCRIPTION = (
-    "Randomly generated monsters: the built-in demo dataset. Resources and damage grow with level "
-    "and rank; rarer monsters are stronger."
-)
-
 
 def _register_dataset(**kwargs) -> None:
-    """The monsters are the built-in dataset, described by their column description."""
-    from analytics.datasets import dataset_builtin_register
+    from .services import monsters_dataset_register
 
-    from .columns import MONSTER_COLUMNS
-    from .models import Monster
-
-    dataset_builtin_register(
-        slug="monsters", name="Monsters", table=Monster._meta.db_table, columns=MONSTER_COLUMNS,
-        description=DESCRIPTION,
-    )  # fmt: skip
+    monsters_dataset_register()
 
 
 class MonstersConfig(AppConfig):

@@ -157,8 +157,8 @@ class TestLifecycle:
         monsters_seed(count=20, seed=1)  # too few to train on
         job = job_start(
             ml_tasks.train, kind=Job.Kind.TRAIN, summary="Train", actor=admin_user, actor_id=admin_user.pk,
-            algorithm="logistic_regression", features=["level", "health"], target="rarity", params={},
-            seed=1, test_size=0.2, activate=None,
+            options={"algorithm": "logistic_regression", "features": ["level", "health"], "target": "rarity",
+                     "params": {}, "seed": 1, "test_size": 0.2, "activate": None},
         )  # fmt: skip
         run_worker()
         state = job_state(job)

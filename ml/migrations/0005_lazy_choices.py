@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='modelversion',
             name='target',
-            field=models.CharField(choices=ml.models.target_choices, default='rarity', max_length=20),
+            field=models.CharField(choices=[('rarity', 'rarity'), ('type', 'type')], default='rarity', max_length=20),
         ),
     ]

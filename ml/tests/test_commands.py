@@ -45,7 +45,12 @@ def test_if_none_skips_when_a_version_is_active(trained_version):
     [
         (["--algorithm", "deep_magic"], "Unknown algorithm 'deep_magic'"),
         (["--features", "level,wings"], "Unknown feature wings"),
-        (["--target", "name"], "Unknown target 'name'"),
+        (["--target", "wings"], "Unknown target column 'wings'"),
+        (["--dataset", "nowhere"], "No dataset 'nowhere'"),
+        (["--from-version", "9"], "No model version 9"),
+        (["--features", "level,rarity"], "The target rarity cannot also be a feature"),
+        (["--features", ""], "Choose at least one feature"),
+        (["--clean", "health"], "--clean takes FEATURE=HOW"),
         (["--seed", "abc"], "--seed must be a whole number"),
         (["--test-size", "0.9"], "test_size must be between 0.05 and 0.5"),
         (["--param", "C"], "--param takes NAME=VALUE"),
@@ -60,5 +65,5 @@ def test_bad_arguments_exit_with_one_line_and_store_nothing(seeded_monsters, arg
 
 
 def test_too_little_data(db):
-    with pytest.raises(CommandError, match="Need at least 50 monsters to train, found 0."):
+    with pytest.raises(CommandError, match="Need at least 50 rows with a rarity to train, found 0."):
         train()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ml.models import PredictionLog
 from ml.prediction_log import PredictionLogWriter
-from ml.services import predictions_log, rarity_predict
+from ml.services import predictions_log, records_predict
 
 pytestmark = pytest.mark.django_db
 MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
@@ -85,7 +85,7 @@ class TestWriter:
     def test_queued_entries_wait_for_the_flush(self, transactional_db, trained_version):
         """The writer has a connection of its own, outside any request's transaction."""
         writer = PredictionLogWriter()
-        answers = rarity_predict([MONSTER, MONSTER])
+        answers = records_predict([MONSTER, MONSTER])
         entries = entries_for(answers)
         writer._pending.extend(entries)  # what add() queues, without its thread
         assert not PredictionLog.objects.exists()
@@ -96,7 +96,7 @@ class TestWriter:
     def test_the_background_thread_writes_within_a_second(self, settings, transactional_db, trained_version):
         settings.PREDICTION_LOG_SYNC = False
         writer = PredictionLogWriter()
-        writer.add(entries_for(rarity_predict([MONSTER])))
+        writer.add(entries_for(records_predict([MONSTER])))
         deadline = timezone.now() + dt.timedelta(seconds=5)
         while not PredictionLog.objects.exists() and timezone.now() < deadline:
             writer._wake.wait(0.05)
@@ -181,7 +181,7 @@ class TestPageLogging:
         assert not PredictionLog.objects.exists()
 
     def test_log_entries_from_a_service_call(self, trained_version):
-        answers = rarity_predict([MONSTER])
+        answers = records_predict([MONSTER])
         predictions_log(records=[MONSTER], answers=answers, source="api", latency_ms=2.5)
         assert PredictionLog.objects.get().latency_ms == 2.5
 

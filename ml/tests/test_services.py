@@ -15,7 +15,7 @@ from ml.services import (
     data_changes_since,
     model_version_activate,
     model_version_train,
-    rarity_predict,
+    records_predict,
 )
 from monsters.services import monsters_seed
 
@@ -58,14 +58,23 @@ def test_a_new_version_is_activated_only_when_better(trained_version):
     assert better.is_active
 
 
-def test_a_version_for_another_target_never_replaces_the_active_one(seeded_monsters):
-    """Its accuracy answers another question, so "activate if better" keeps the active version."""
+def test_each_target_has_its_own_active_version(seeded_monsters):
+    """A version of another target is in another group: it never replaces (or is compared with) this one."""
     types = model_version_train(target="type", seed=1)
-    rarity = model_version_train(seed=1)  # far more accurate, at another task
-    assert not rarity.is_active
-    assert ModelVersion.objects.get(is_active=True) == types
-    chosen = model_version_train(seed=2, activate=True)  # staff may still choose it
-    assert ModelVersion.objects.get(is_active=True) == chosen
+    rarity = model_version_train(seed=1)
+    assert types.is_active and rarity.is_active  # the first of each group
+    worse = model_version_train(target="type", features=["level"], seed=1)
+    assert not worse.is_active  # compared with the active type version only
+    chosen = model_version_train(target="type", features=["level"], seed=2, activate=True)  # staff may choose it
+    assert set(ModelVersion.objects.filter(is_active=True)) == {chosen, rarity}
+
+
+def test_the_database_allows_one_active_version_per_dataset_and_target(trained_version):
+    model_version_train(target="type", seed=1)  # another group: active beside it
+    model_version_train(seed=2, activate=False)
+    assert ModelVersion.objects.filter(is_active=True).count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelVersion.objects.filter(target="rarity").update(is_active=True)
 
 
 def test_versions_with_other_features_are_scored_on_the_same_rows(seeded_monsters, monkeypatch):
@@ -73,7 +82,7 @@ def test_versions_with_other_features_are_scored_on_the_same_rows(seeded_monster
     scored = []
     real_score = services.score
     monkeypatch.setattr(
-        services, "score", lambda pipeline, rows, y: scored.append(rows) or real_score(pipeline, rows, y)
+        services, "score", lambda pipeline, rows, y, *task: scored.append(rows) or real_score(pipeline, rows, y, *task)
     )
     better = model_version_train(seed=1)
     assert better.is_active
@@ -95,14 +104,16 @@ def test_activating_a_version_deactivates_the_others(trained_version):
 def test_bad_input_stores_nothing(seeded_monsters):
     with pytest.raises(ValidationError, match="Unknown algorithm"):
         model_version_train(algorithm="nope")
-    with pytest.raises(ValidationError, match="Unknown target"):
+    with pytest.raises(ValidationError, match="Unknown target column 'wings'"):
+        model_version_train(target="wings")
+    with pytest.raises(ValidationError, match="name has 183 distinct values"):
         model_version_train(target="name")
     assert not ModelVersion.objects.exists()
 
 
 def test_too_few_monsters_stores_nothing(db):
     monsters_seed(count=30, seed=1)
-    with pytest.raises(ValidationError, match="Need at least 50 monsters to train, found 30."):
+    with pytest.raises(ValidationError, match="Need at least 50 rows with a rarity to train, found 30."):
         model_version_train()
     assert not ModelVersion.objects.exists()
 
@@ -132,7 +143,7 @@ def test_no_active_version(db):
 
 
 def test_predictions_carry_probabilities_version_and_distribution_check(trained_version):
-    usual, absurd = rarity_predict([MONSTER, {"level": 1, "health": 900, "energy": 3, "sanity": 2}])
+    usual, absurd = records_predict([MONSTER, {"level": 1, "health": 900, "energy": 3, "sanity": 2}])
     assert usual["prediction"] == "Rank 1" and usual["in_distribution"]
     assert usual["confidence"] == max(usual["probabilities"].values())
     assert sum(usual["probabilities"].values()) == pytest.approx(1)

@@ -3,7 +3,10 @@ import pandas as pd
 import pytest
 
 from ml import training
-from ml.training import ALGORITHMS, clean_params, engineered_names, feature_steps, fit_and_score, reliability
+from ml.algorithms import ALGORITHMS, clean_params
+from ml.monster_features import engineered_names, feature_steps
+from ml.scoring import reliability
+from ml.training import fit_and_score
 from monsters.generator import generate_monsters
 
 
@@ -39,7 +42,7 @@ def test_training_is_reproducible(monsters, fresh, default_result):
     )
 
 
-@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
+@pytest.mark.parametrize("algorithm", [name for name, a in ALGORITHMS.items() if "classification" in a.estimators])
 def test_every_algorithm_trains_and_predicts_the_raw_fields(monsters, fresh, algorithm):
     params = {"n_estimators": 30} if algorithm == "random_forest" else {}
     result = fit_and_score(monsters, algorithm=algorithm, params=params, random_state=3)
@@ -97,10 +100,13 @@ def test_the_detector_flags_absurd_inputs(default_result, fresh):
         ({"algorithm": "deep_magic"}, "Unknown algorithm 'deep_magic'"),
         ({"features": ["level", "wings"]}, "Unknown feature wings"),
         ({"features": []}, "Choose at least one feature"),
-        ({"target": "name"}, "Target must be one of rarity, type"),
+        ({"target": "wings"}, "Unknown target column 'wings'"),
+        ({"target": "name"}, "name has 183 distinct values; a class target takes at most 100."),
+        ({"target": "type", "features": ["type", "level"]}, "The target type cannot also be a feature"),
+        ({"algorithm": "linear_regression"}, "Linear regression does no classification"),
         (
-            {"target": "type", "features": ["type", "level"]},
-            "Target must be one of rarity, type and not a feature",
+            {"target": "health", "features": ["level"], "task": "classification"},
+            "health is a number column; it is predicted by regression",
         ),
         ({"test_size": 0.9}, "test_size must be between 0.05 and 0.5"),
         ({"params": {"C": -1}}, "C must be between"),
@@ -121,12 +127,12 @@ def test_bad_settings_are_refused_with_one_line(monsters, kwargs, message):
 
 
 def test_too_little_data_is_refused(monsters):
-    with pytest.raises(ValueError, match="Need at least 50 monsters to train, found 49"):
+    with pytest.raises(ValueError, match="Need at least 50 rows with a rarity to train, found 49"):
         fit_and_score(monsters.head(49))
     lonely = pd.concat(
         [monsters[monsters["rarity"] != "Rank 5"].head(200), monsters[monsters["rarity"] == "Rank 5"].head(1)]
     )
-    with pytest.raises(ValueError, match=r"Every rarity class needs at least 2 monsters: Rank 5 \(1\)"):
+    with pytest.raises(ValueError, match=r"Every rarity class needs at least 2 rows: Rank 5 \(1\)"):
         fit_and_score(lonely)
 
 

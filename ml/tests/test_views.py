@@ -75,9 +75,10 @@ class TestPredictPage:
         monsters_seed(count=40, seed=2)
         assert "+40 monsters" in client.get(PREDICT, MONSTER).content.decode()
 
-    def test_the_page_says_what_the_active_model_predicts(self, client, seeded_monsters):
+    def test_the_target_selects_the_group_and_the_page_says_what_it_predicts(self, client, seeded_monsters):
         model_version_train(target="type", seed=1)
-        content = client.get(PREDICT, MONSTER).content.decode()
+        assert "No model has been trained yet" in client.get(PREDICT).content.decode()  # no rarity model
+        content = client.get(PREDICT, {"target": "type"}).content.decode()
         assert "Predict a monster's type" in content and "Predicted type" in content
         assert "Predict a monster's rarity" not in content
 
@@ -98,7 +99,7 @@ class TestVersions:
         assert detail.status_code == 200 and "Model version 2" in detail.content.decode()
         compare = client.get(reverse("ml:compare"), {"a": 1, "b": 2})
         assert compare.status_code == 200
-        rows = {label: (a, b) for label, a, b in compare.context["rows"]}
+        rows = {label: (a, b) for label, a, b, _ in compare.context["rows"]}
         assert rows["Algorithm"] == ("Logistic regression", "Random forest")
         assert rows["param n_estimators"] == ("—", "20")
 
