@@ -25,6 +25,18 @@ def _empty_cache():
 
 
 @pytest.fixture
+def people(db):
+    """A dataset's owner, another user and staff: who sees what."""
+    from django.contrib.auth.models import User
+
+    return {
+        "owner": User.objects.create_user("owner"),
+        "other": User.objects.create_user("other"),
+        "staff": User.objects.create_user("staff", is_staff=True),
+    }
+
+
+@pytest.fixture
 def seeded_monsters(db):
     """1,000 monsters from a fixed seed, the size `make run` starts with."""
     from monsters.services import monsters_seed

@@ -81,7 +81,7 @@ ALGORITHMS = {
         "Logistic regression",
         {CLASSIFICATION: LogisticRegression},
         {
-            "C": Param(float, 1e4, 1e-4, 1e6, help="Inverse regularisation strength."),
+            "C": Param(float, 1.0, 1e-4, 1e6, help="Inverse regularisation strength."),
             "max_iter": Param(int, 5_000, 10, 100_000, help="Most solver iterations."),
         },
         scaled=True,

@@ -11,6 +11,7 @@ card.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -35,6 +36,11 @@ CATEGORY_EMPTY = ("most_frequent", "constant", "drop")
 DATETIME_PARTS = ("year", "month", "weekday", "hour", "days since 1970")
 MAX_CATEGORIES = 50  # one-hot columns per feature at most: rarer categories share one "infrequent" column
 EMPTY_TEXT = "(empty)"  # the constant a category's empty cells become unless another is given
+
+
+# A category unseen in training is expected at prediction time and handled (it joins the
+# infrequent column, or none): scikit-learn's warning about each one is noise in the logs.
+warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
 
 
 def shape_of(column: Column) -> str:
@@ -132,13 +138,15 @@ def rows_to_drop(frame: pd.DataFrame, plans: list[FeaturePlan]) -> pd.Series:
 
 def as_text(values) -> np.ndarray:
     """Categories as strings, empty cells (None, NaN, NA) as NaN: what the imputer and encoder take."""
-    frame = pd.DataFrame(values)
-    return (
-        frame.astype(object)
-        .where(frame.notna(), np.nan)
-        .map(lambda value: value if value is np.nan else str(value))
-        .to_numpy(dtype=object)
-    )
+    cells = pd.DataFrame(values).astype(object).to_numpy()
+    text = cells.astype(str).astype(object)
+    text[pd.isna(cells)] = np.nan
+    return text
+
+
+def as_number(values) -> np.ndarray:
+    """Numbers as floats, empty cells (None) as NaN, whatever the dtype of the column handed in."""
+    return np.asarray(values, dtype=float)
 
 
 def datetime_parts(values) -> np.ndarray:
@@ -147,8 +155,13 @@ def datetime_parts(values) -> np.ndarray:
     for _, series in pd.DataFrame(values).items():
         times = pd.to_datetime(series, utc=True, errors="coerce")
         epoch_days = (times - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
-        columns += [times.dt.year, times.dt.month, times.dt.weekday, times.dt.hour, epoch_days]
+        columns += [times.dt.year, times.dt.month, times.dt.day_of_week, times.dt.hour, epoch_days]
     return np.column_stack([np.asarray(column, dtype=float) for column in columns])
+
+
+def datetime_part_names(transformer, names) -> list[str]:
+    """The names of datetime_parts' columns, for get_feature_names_out."""
+    return [f"{name} {part}" for name in names for part in DATETIME_PARTS]
 
 
 def _imputer(plan: FeaturePlan) -> SimpleImputer:
@@ -171,9 +184,12 @@ def cleaning_transformer(plans: list[FeaturePlan], *, scaled: bool, drop_first: 
                                           drop="first" if drop_first else None, sparse_output=False)),
             ]  # fmt: skip
         else:
-            steps = [("fill", _imputer(plan))]
-            if plan.shape == "datetime":
-                steps.insert(0, ("parts", FunctionTransformer(datetime_parts)))
+            numbers = (
+                FunctionTransformer(datetime_parts, feature_names_out=datetime_part_names)
+                if plan.shape == "datetime"
+                else FunctionTransformer(as_number, feature_names_out="one-to-one")
+            )
+            steps = [("numbers", numbers), ("fill", _imputer(plan))]
             if scaled:
                 steps.append(("scale", StandardScaler()))
         parts.append((plan.name, Pipeline(steps), [plan.name]))

@@ -10,7 +10,7 @@ from bandersnatch.columns import Column
 
 from .algorithms import ALGORITHMS, TASKS
 from .cleaning import CATEGORY_EMPTY, EMPTY_CHOICES, NUMERIC_EMPTY, default_plan, shape_of
-from .monster_features import DEFAULT_FEATURES, takes_engineering
+from .monster_features import DEFAULT_FEATURES, DEFAULT_PARAMS, takes_engineering
 from .training import MIN_ROWS, settings_check, usable_features
 
 
@@ -91,6 +91,10 @@ class TrainForm(forms.Form):
         for algorithm, spec in ALGORITHMS.items():
             for name, param in spec.params.items():
                 self.fields[f"{algorithm}-{name}"] = _param_field(param)
+        if self.builtin:  # the monsters' own defaults (monster_features.DEFAULT_PARAMS)
+            for algorithm, params in DEFAULT_PARAMS.items():
+                for name, value in params.items():
+                    self.fields[f"{algorithm}-{name}"].initial = value
         for column in self.columns:
             plan = default_plan(column)
             allowed = CATEGORY_EMPTY if plan.shape == "category" else NUMERIC_EMPTY

@@ -27,7 +27,14 @@ from monsters.columns import MONSTER_COLUMNS
 
 from .algorithms import ALGORITHMS, CLASSIFICATION, REGRESSION, TASKS, clean_algorithm, clean_params
 from .cleaning import FeaturePlan, cleaning_transformer, feature_plans, rows_to_drop
-from .monster_features import DEFAULT_FEATURES, DEFAULT_TARGET, ENGINEERING, feature_steps, takes_engineering
+from .monster_features import (
+    DEFAULT_FEATURES,
+    DEFAULT_PARAMS,
+    DEFAULT_TARGET,
+    ENGINEERING,
+    feature_steps,
+    takes_engineering,
+)
 from .scoring import baseline, importances, score
 
 MIN_ROWS = 50
@@ -194,6 +201,8 @@ def settings_check(
         raise ValueError(f"test_size must be between 0.05 and 0.5, not {test_size}.")
     chosen = [by_name[name] for name in features]
     plans = None if engineered else feature_plans(chosen, cleaning)
+    if engineered:
+        params = {**DEFAULT_PARAMS.get(algorithm, {}), **(params or {})}
     return Settings(by_name[target], chosen, task, algorithm, clean_params(algorithm, params), plans,
                     drop_first=drop_first, test_size=test_size)  # fmt: skip
 

@@ -26,7 +26,7 @@ def body_taking_operations(client, version: int) -> list[tuple[str, str]]:
     operations = []
     for path, methods in schema["paths"].items():
         for method in methods.keys() & {"post", "put", "patch"}:
-            operations.append((method, path.replace("{number}", str(version))))
+            operations.append((method, path.replace("{number}", str(version)).replace("{slug}", "monsters")))
     return operations
 
 
@@ -40,6 +40,7 @@ class TestNestedJson:
         operations = body_taking_operations(client, trained_version.version)
         assert ("post", "/api/predict") in operations
         assert ("post", f"/api/models/{trained_version.version}/predict") in operations
+        assert ("post", "/api/datasets/monsters/predict") in operations
         for method, path in operations:
             response = getattr(client, method)(path, body, content_type="application/json")
             assert response.status_code == 400, path

@@ -1,0 +1,278 @@
+"""Models of any dataset: training, the registry groups, the pages, the API and the command."""
+
+import io
+import re
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from analytics.datasets import dataset_create
+from analytics.frames import dataset_frame
+from bandersnatch.models import Job
+from ml.models import ModelVersion, PredictionLog, Promotion
+from ml.services import model_version_activate, model_version_rollback, model_version_train
+from ml.tests.real_data import TABLES, forest_score, table_dataset
+from ml.training import fit_and_score
+
+pytestmark = pytest.mark.django_db
+
+HOUSES_CSV = "rooms,city,garden,built,price\n" + "\n".join(
+    f"{1 + i % 7},{'Ayr Bude Cork'.split()[i % 3] if i % 11 else ''},{'yes' if i % 2 else 'no'},"
+    f"2020-01-{1 + i % 28:02d},{50 * (1 + i % 7) + (100 if i % 3 == 2 else 0) + 30 * (i % 2) + (i * 7) % 13}"
+    + ("" if i % 17 else "")
+    for i in range(300)
+)
+
+
+def client_for(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def houses(people):
+    file = io.BytesIO(HOUSES_CSV.encode())
+    file.name = "houses.csv"
+    return dataset_create(file=file, name="Houses", owner=people["owner"])
+
+
+@pytest.fixture
+def price_model(houses):
+    return model_version_train(dataset=houses, seed=0)
+
+
+class TestTraining:
+    def test_the_default_target_is_the_last_column_and_numbers_are_regression(self, price_model, houses):
+        assert (price_model.dataset, price_model.target, price_model.task) == (houses, "price", "regression")
+        assert price_model.features == ["rooms", "city", "garden", "built"]
+        assert price_model.metrics["r2"] > 0.9 > price_model.metrics["baseline"]["r2"]
+        assert {column["name"]: column["nullable"] for column in price_model.inputs}["city"]
+        assert price_model.cleaning["features"]["city"]["empty"] == "most_frequent"
+
+    def test_a_few_valued_integer_is_classes_unless_told(self, houses):
+        rooms = model_version_train(dataset=houses, target="rooms", features=["price", "city"], seed=0)
+        assert rooms.task == "classification" and rooms.metrics["classes"] == [str(n) for n in range(1, 8)]
+        as_number = model_version_train(dataset=houses, target="rooms", features=["price"], task="regression")
+        assert as_number.task == "regression" and not as_number.is_active  # another task: never by score
+        assert ModelVersion.objects.filter(dataset=houses, target="rooms", is_active=True).get() == rooms
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"target": "built"}, "built holds times; a time cannot be a target."),
+            ({"features": []}, "Choose at least one feature."),
+            ({"features": ["price", "rooms"]}, "The target price cannot also be a feature."),
+            ({"algorithm": "logistic_regression"}, "Logistic regression does no regression"),
+            ({"params": {"alpha": -1}}, "alpha must be between 0 and 1e+06, not -1"),
+            ({"algorithm": "random_forest", "params": {"trees": 5}}, "Unknown parameter trees for random_forest"),
+            ({"cleaning": {"city": {"empty": "mean"}}}, "Empty cells of city can be most_frequent"),
+            ({"task": "clustering"}, "Unknown task 'clustering'"),
+        ],
+    )
+    def test_bad_settings_store_nothing(self, houses, options, message):
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            model_version_train(dataset=houses, **options)
+        assert not ModelVersion.objects.exists()
+
+    def test_a_target_with_one_value_or_too_few_rows_stores_nothing(self, people):
+        file = io.BytesIO(("a,b\n" + "\n".join(f"{i},7" for i in range(60))).encode())
+        flat = dataset_create(file=file, name="Flat", owner=people["owner"])
+        with pytest.raises(ValidationError, match="Every b is 7: one value leaves nothing to predict."):
+            model_version_train(dataset=flat, task="regression")
+        with pytest.raises(ValidationError, match="Need at least two b classes to train, found 1."):
+            model_version_train(dataset=flat)
+        small = dataset_create(file=io.BytesIO(b"a,b\n1,2\n3,4\n"), name="Small", owner=people["owner"])
+        with pytest.raises(ValidationError, match="Need at least 50 rows with a b to train, found 2."):
+            model_version_train(dataset=small)
+        assert not ModelVersion.objects.exists()
+
+
+class TestRegistry:
+    def test_one_active_version_per_dataset_and_target_with_its_own_history(self, price_model, trained_version):
+        assert price_model.is_active and trained_version.is_active  # two groups, both active
+        again = model_version_train(dataset=price_model.dataset, seed=1, activate=True)
+        assert set(ModelVersion.objects.filter(is_active=True)) == {again, trained_version}
+        back = model_version_rollback(dataset=price_model.dataset, target="price")
+        assert back == price_model
+        assert set(ModelVersion.objects.filter(is_active=True)) == {price_model, trained_version}
+        assert Promotion.objects.filter(version__dataset=price_model.dataset).count() == 3
+
+    def test_activate_if_better_compares_the_same_group_on_the_same_rows(self, price_model):
+        worse = model_version_train(dataset=price_model.dataset, features=["garden"], seed=0)
+        assert not worse.is_active
+        model_version_activate(version=worse)
+        better = model_version_train(dataset=price_model.dataset, seed=0)
+        assert better.is_active  # beats the active (worse) one on its own test rows
+
+    def test_version_numbers_run_across_groups(self, trained_version, houses):
+        price = model_version_train(dataset=houses, seed=0)
+        assert price.version == trained_version.version + 1
+
+
+class TestPredictPage:
+    def test_the_owner_sees_a_real_row_and_a_number_with_its_interval(self, price_model, people):
+        page = client_for(people["owner"]).get(reverse("ml:dataset-predict", args=["houses"]))
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "Predict price · Houses" in content and "% interval" in content
+        assert set(page.context["form"].fields) == {"rooms", "city", "garden", "built"}
+        low, high = page.context["answer"]["interval"]
+        assert low < page.context["answer"]["prediction"] < high
+
+    @pytest.mark.parametrize(("who", "status"), [(None, 404), ("other", 404), ("owner", 200), ("staff", 200)])
+    def test_a_private_datasets_model_is_seen_by_its_owner_and_staff_only(self, price_model, people, who, status):
+        client = client_for(people[who] if who else None)
+        assert client.get(reverse("ml:dataset-predict", args=["houses"])).status_code == status
+        assert client.get(reverse("ml:version", args=[price_model.version])).status_code == status
+
+    def test_asked_values_are_answered_logged_and_bad_ones_are_field_errors(self, price_model, people):
+        client = client_for(people["owner"])
+        url = reverse("ml:dataset-predict", args=["houses"])
+        answered = client.get(url, {"rooms": 3, "city": "", "garden": "True", "built": "2020-01-05 00:00"})
+        assert answered.status_code == 200 and answered.context["answer"]["prediction"] > 0
+        bad = client.get(url, {"rooms": "lots", "city": "Paris", "garden": "True", "built": "2020-01-05"})
+        assert bad.status_code == 400
+        assert set(bad.context["form"].errors) == {"rooms", "city"}
+        from ml.prediction_log import writer
+
+        writer.flush()
+        assert PredictionLog.objects.get().model_version == price_model.version
+
+    def test_no_model_yet_offers_the_owner_training(self, houses, people):
+        content = client_for(people["owner"]).get(reverse("ml:dataset-predict", args=["houses"])).content.decode()
+        assert "No model has been trained yet to predict price of Houses" in content
+        assert reverse("ml:dataset-train", args=["houses"]) in content
+
+
+class TestTrainPage:
+    @pytest.mark.parametrize(("who", "status"), [("other", 404), ("owner", 200), ("staff", 200)])
+    def test_the_owner_and_staff_train(self, houses, people, who, status):
+        assert client_for(people[who]).get(reverse("ml:dataset-train", args=["houses"])).status_code == status
+
+    def test_others_see_a_public_dataset_but_do_not_train_on_it(self, houses, people):
+        houses.is_public = True
+        houses.save()
+        assert client_for(people["other"]).get(reverse("ml:dataset-train", args=["houses"])).status_code == 403
+        assert client_for(people["other"]).get(reverse("ml:train")).status_code == 403  # the monsters: staff
+
+    def test_anonymous_visitors_are_sent_to_sign_in(self, houses):
+        response = Client().get(reverse("ml:dataset-train", args=["houses"]))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    def test_a_valid_form_queues_a_job_and_bad_ones_are_errors(self, houses, people):
+        client = client_for(people["owner"])
+        url = reverse("ml:dataset-train", args=["houses"])
+        base = {"target": "price", "features": ["rooms", "city"], "test_size": 0.2, "seed": 1, "activate": "better",
+                "empty-city": "constant", "constant-city": "nowhere"}  # fmt: skip
+        bad = client.post(url, {**base, "features": ["rooms", "price"]})
+        assert bad.status_code == 400 and "The target cannot also be a feature." in bad.content.decode()
+        wrong = client.post(url, {**base, "algorithm": "logistic_regression"})
+        assert wrong.status_code == 400 and "Logistic regression does no regression" in wrong.content.decode()
+        assert not Job.objects.exists()
+        queued = client.post(url, base)
+        assert queued.status_code == 302
+        job = Job.objects.get()
+        assert job.summary.startswith("Train linear regression on Houses")
+        from bandersnatch.tests.test_jobs import run_worker
+
+        run_worker()
+        version = ModelVersion.objects.get()
+        assert version.cleaning["features"]["city"]["constant"] == "nowhere"
+        assert version.created_by == people["owner"]
+
+    def test_train_again_fills_the_form_with_a_versions_settings(self, houses, people):
+        version = model_version_train(dataset=houses, algorithm="random_forest", features=["rooms", "garden"],
+                                      params={"n_estimators": 12}, cleaning={"rooms": {"empty": "zero"}}, seed=4)  # fmt: skip
+        page = client_for(people["owner"]).get(reverse("ml:dataset-train", args=["houses"]), {"from": version.version})
+        form = page.context["form"]
+        assert form["features"].value() == ["rooms", "garden"]
+        assert form["algorithm"].value() == "random_forest" and form["random_forest-n_estimators"].value() == 12
+        assert form["empty-rooms"].value() == "zero" and form["seed"].value() == 4
+        assert f"?from={version.version}" in client_for(people["owner"]).get(
+            reverse("ml:version", args=[version.version])
+        ).content.decode()
+
+
+class TestApi:
+    def test_predict_one_row_and_a_batch_with_the_active_version(self, price_model, people):
+        client = client_for(people["owner"])
+        url = "/api/datasets/houses/predict"
+        row = {"rooms": 3, "city": None, "garden": True, "built": "2020-01-05T00:00:00Z"}
+        one = client.post(url, row, content_type="application/json")
+        assert one.status_code == 200, one.content
+        body = one.json()
+        assert body["model_version"] == price_model.version and body["interval"][0] < body["prediction"]
+        assert "confidence" not in body
+        batch = client.post(url, {"instances": [row, {**row, "rooms": 6}]}, content_type="application/json")
+        first, second = batch.json()["predictions"]
+        assert second["prediction"] > first["prediction"]  # more rooms, dearer
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"rooms": 3, "city": "Ayr", "garden": True}, "Missing keys: 'built'."),
+            ({"rooms": "three", "city": "Ayr", "garden": True, "built": "2020-01-05"}, "'rooms' must be a whole number"),
+            ({"rooms": 3, "city": "Paris", "garden": True, "built": "2020-01-05"}, "'city' must be one of"),
+        ],
+    )
+    def test_bad_rows_are_400_naming_the_field(self, price_model, people, body, message):
+        response = client_for(people["owner"]).post(
+            "/api/datasets/houses/predict", body, content_type="application/json"
+        )
+        assert response.status_code == 400 and message in response.json()["message"]
+
+    def test_unknown_or_hidden_datasets_and_versions_are_404(self, price_model, people):
+        row = {"rooms": 3, "city": "Ayr", "garden": True, "built": "2020-01-05"}
+        for client in (Client(), client_for(people["other"])):
+            assert client.post("/api/datasets/houses/predict", row, content_type="application/json").status_code == 404
+            assert client.get(f"/api/models/{price_model.version}").status_code == 404
+        owner = client_for(people["owner"])
+        assert owner.post("/api/datasets/nowhere/predict", row, content_type="application/json").status_code == 404
+        assert owner.post("/api/models/999/predict", row, content_type="application/json").status_code == 404
+
+    def test_the_model_card_names_the_dataset_task_and_input_schema(self, price_model, people):
+        card = client_for(people["owner"]).get(f"/api/models/{price_model.version}").json()
+        assert (card["dataset"], card["task"], card["target"]) == ("houses", "regression", "price")
+        schema = card["input_schema"]
+        assert schema["required"] == ["rooms", "city", "garden", "built"]
+        assert schema["properties"]["city"]["enum"] == ["Ayr", "Bude", "Cork"]
+
+
+class TestCommand:
+    def test_train_a_dataset_as_a_regression_and_again_from_a_version(self, houses):
+        out = StringIO()
+        call_command("train", "--dataset", "houses", "--algorithm", "random_forest", "--param", "n_estimators=15",
+                     "--clean", "city=constant:nowhere", "--seed", "2", stdout=out)  # fmt: skip
+        output = out.getvalue()
+        assert "Random forest on rooms, city, garden, built -> price (houses, regression)" in output
+        assert "R²" in output and "baseline" in output and "Stored model v1: active." in output
+        again = StringIO()
+        call_command("train", "--from-version", "1", "--param", "n_estimators=20", stdout=again)
+        version = ModelVersion.objects.get(version=2)
+        assert (version.dataset, version.algorithm, version.seed) == (houses, "random_forest", 2)
+        assert version.params["n_estimators"] == 20
+        assert version.cleaning["features"]["city"]["constant"] == "nowhere"
+
+    def test_a_time_target_is_a_one_line_error(self, houses):
+        with pytest.raises(CommandError, match="built holds times; a time cannot be a target.") as raised:
+            call_command("train", "--dataset", "houses", "--target", "built", stdout=StringIO())
+        assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_on_real_data_the_default_model_does_at_least_as_well_as_a_default_random_forest(name):
+    """Quality target: the real CSV files scikit-learn ships, loaded as datasets; the same split for both."""
+    dataset = table_dataset(name)
+    version = model_version_train(dataset=dataset, seed=0)
+    assert version.target == TABLES[name][1] and version.task == ("classification" if TABLES[name][2] else "regression")
+    frame = dataset_frame(dataset)
+    result = fit_and_score(frame, columns=dataset.column_list, target=version.target, random_state=0)
+    assert result.metrics == version.metrics  # the same split and model as the stored version
+    forest = forest_score(frame, result, version.target, seed=0)
+    assert version.headline >= forest
