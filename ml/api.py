@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.utils import check_csrf
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as SchemaError
 
@@ -22,6 +25,7 @@ from bandersnatch.jobs import job_queue_health
 from bandersnatch.schemas import input_schema
 from monsters.columns import COLUMN
 
+from .feedback import PredictionNotFound, prediction_feedback
 from .machine import Machine
 from .models import ModelVersion, PredictionLog
 from .monster_features import FEATURES
@@ -46,6 +50,7 @@ MonsterStats = input_schema("MonsterStats", tuple(COLUMN[name] for name in FEATU
 class Prediction(BaseModel):
     """A class with its confidence and every class's probability, or a number with its interval."""
 
+    id: str | None = None  # the log entry's: feedback names it
     prediction: str | float
     confidence: float | None = None
     probabilities: dict[str, float] | None = None
@@ -99,8 +104,6 @@ class Health(Schema):
 
 class Readiness(Health):
     worker: str  # "ok" when one checked in lately; "not seen" is fine while no job waits
-
-
 
 
 @lru_cache(maxsize=128)
@@ -221,7 +224,14 @@ def model_health(request: HttpRequest, number: int):
 
 # Predictions --------------------------------------------------------------------
 
-PREDICTION_RESPONSES = {200: Prediction | Predictions, 400: Error, 404: Error, 413: Error, 415: Error, 503: Error}
+PREDICTION_RESPONSES = {
+    200: Prediction | Predictions,
+    400: Error,
+    404: Error,
+    413: Error,
+    415: Error,
+    503: Error,
+}
 
 
 @router.post(
@@ -285,7 +295,9 @@ def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], b
     """
     content_type = request.content_type or ""
     if content_type != "application/json":
-        raise HttpError(415, f"Send JSON with Content-Type: application/json, not {content_type or 'nothing'}.")
+        raise HttpError(
+            415, f"Send JSON with Content-Type: application/json, not {content_type or 'nothing'}."
+        )
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.API_MAX_BODY_BYTES:
         raise HttpError(413, f"The body is larger than {settings.API_MAX_BODY_BYTES:,} bytes.")
     try:
@@ -322,7 +334,9 @@ def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], b
             raise HttpError(400, f"{where}Missing keys: {', '.join(map(repr, missing))}.")
         empty = [name for name in machine.features if stats[name] is None and not inputs[name].nullable]
         if empty:
-            raise HttpError(400, f"{where}{', '.join(map(repr, empty))} cannot be empty for this model version.")
+            raise HttpError(
+                400, f"{where}{', '.join(map(repr, empty))} cannot be empty for this model version."
+            )
         cleaned.append({feature: stats[feature] for feature in machine.features})
     return cleaned, single
 
@@ -351,3 +365,45 @@ def describe(error: SchemaError, inputs: dict[str, Column]) -> str:
         else:
             messages.append(f"'{field}': {e['msg']}")
     return "; ".join(dict.fromkeys(messages)) + "."
+
+
+# Feedback -----------------------------------------------------------------------
+
+
+class FeedbackIn(Schema):
+    correct: bool | None = None
+    value: bool | int | float | str | None = None  # the true value; needed when the answer was wrong
+
+
+class FeedbackOut(Schema):
+    id: str
+    model_version: int
+    prediction: str
+    correct: bool | None
+    value: str
+
+
+@router.post(
+    "/predictions/{uuid:prediction_id}/feedback",
+    response={200: FeedbackOut, 400: Error, 401: Error, 403: Error, 404: Error},
+    summary="Say whether a prediction was right, and the true value (signed in)",
+)
+def prediction_feedback_api(request: HttpRequest, prediction_id: uuid.UUID, feedback: FeedbackIn):
+    """{"correct": true}, or {"correct": false, "value": <the true value>}, or just {"value": ...}."""
+    if not request.user.is_authenticated:
+        raise HttpError(401, "Sign in to give feedback.")
+    if check_csrf(request) is not None:  # a signed-in browser session: only from this site's pages
+        raise HttpError(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
+    try:
+        entry = prediction_feedback(
+            prediction_id=str(prediction_id),
+            user=request.user,
+            correct=feedback.correct,
+            value=feedback.value,
+        )
+    except PredictionNotFound as exc:
+        raise HttpError(404, str(exc)) from None
+    except DjangoValidationError as exc:
+        raise HttpError(400, exc.messages[0]) from None
+    return {"id": str(entry.public_id), "model_version": entry.model_version, "prediction": entry.prediction,
+            "correct": entry.feedback_correct, "value": entry.feedback_value}  # fmt: skip

@@ -160,7 +160,9 @@ def residual_figure(points: dict, target: str) -> go.Figure:
                    hovertemplate="predicted %{x:.4g}, off by %{y:.4g}<extra></extra>")
     )  # fmt: skip
     figure.add_hline(y=0, line={"dash": "dot", "color": "#9aa1b5"})
-    figure.update_layout(xaxis_title=f"Predicted {target}", yaxis_title="Actual − predicted", showlegend=False)
+    figure.update_layout(
+        xaxis_title=f"Predicted {target}", yaxis_title="Actual − predicted", showlegend=False
+    )
     return _small(figure, "Residuals (test rows)", height=360)
 
 

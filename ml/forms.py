@@ -43,6 +43,16 @@ def prediction_form(columns: tuple[Column, ...]) -> type[forms.Form]:
     return type("PredictionForm", (forms.Form,), {column.name: input_field(column) for column in columns})
 
 
+class FeedbackForm(forms.Form):
+    """Was a prediction right? And if not, the true value."""
+
+    correct = forms.TypedChoiceField(
+        choices=[("", "—"), ("yes", "Yes, right"), ("no", "No, wrong")], coerce=lambda value: value == "yes",
+        empty_value=None, required=False,
+    )  # fmt: skip
+    value = forms.CharField(required=False, max_length=200, label="True value")
+
+
 class TrainForm(forms.Form):
     """What to train on one dataset: target, task, features, algorithm and its hyperparameters,
     how each feature's empty cells are filled, and the split.
@@ -146,7 +156,9 @@ class TrainForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
         if self.rows < MIN_ROWS:
-            raise forms.ValidationError(f"Need at least {MIN_ROWS} rows to train; this dataset has {self.rows}.")
+            raise forms.ValidationError(
+                f"Need at least {MIN_ROWS} rows to train; this dataset has {self.rows}."
+            )
         if self.distinct.get(target, 2) < 2:
             self.add_error("target", f"Every {target} is the same: one value leaves nothing to predict.")
             return cleaned

@@ -151,6 +151,15 @@ class PredictionLog(models.Model):
     probabilities = models.JSONField(default=dict)
     in_distribution = models.BooleanField()
     latency_ms = models.FloatField(help_text="Time to answer the request this prediction was part of.")
+    public_id = models.UUIDField(null=True, blank=True, unique=True, help_text="The id its answer carried.")
+    # What a signed-in user said of it afterwards: right or not, and the true value.
+    feedback_correct = models.BooleanField(null=True, blank=True)
+    feedback_value = models.TextField(blank=True)
+    feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    feedback_added = models.BooleanField(default=False, help_text="Added to its dataset as a labelled row.")
 
     class Meta:
         ordering = ["-id"]

@@ -178,8 +178,16 @@ def _store(entries: list[dict]) -> None:
     buffer.seek(0)
     table = connection.ops.quote_name(PredictionLog._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    # In CSV an empty field is NULL; a text column that takes no NULL reads it as "" instead.
+    texts = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in fields
+        if isinstance(field, (models.CharField, models.TextField)) and not field.null
+    )
     with connection.cursor() as cursor, connection.wrap_database_errors:  # Django's errors, as for a query
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.copy_expert(
+            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({texts}))", buffer
+        )
 
 
 def _csv_value(field: models.Field, value):

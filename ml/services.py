@@ -9,6 +9,7 @@ import logging
 import platform
 import threading
 import time
+import uuid
 from functools import lru_cache
 
 import joblib
@@ -484,8 +485,13 @@ def records_predict(records: list[dict], *, machine: Machine | None = None) -> l
 
 
 def predictions_log(*, records: list[dict], answers: list[dict], source: str, latency_ms: float) -> None:
-    """Queue one log entry per answered record; stored in batches off the request path."""
+    """Queue one log entry per answered record; stored in batches off the request path.
+
+    Each answer gains the `id` of its entry, by which feedback finds it.
+    """
     now = timezone.now()
+    for answer in answers:
+        answer["id"] = str(uuid.uuid4())
     writer.add(
         [
             {
@@ -498,6 +504,7 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
                 "probabilities": answer.get("probabilities", {}),
                 "in_distribution": answer["in_distribution"],
                 "latency_ms": latency_ms,
+                "public_id": answer["id"],
             }
             for record, answer in zip(records, answers, strict=True)
         ]

@@ -11,7 +11,9 @@ from .services import model_version_train
 
 
 @task(takes_context=True)
-def train(context: TaskContext, *, actor_id: int | None, dataset_id: int | None = None, options: dict) -> dict:
+def train(
+    context: TaskContext, *, actor_id: int | None, dataset_id: int | None = None, options: dict
+) -> dict:
     """Train a model version of a dataset (default: the monsters) with model_version_train's `options`
     (by name: job_start takes `task` itself); stored (and activated) at the end."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None

@@ -16,5 +16,7 @@ urlpatterns = [
     path("model/rollback/", views.rollback, name="rollback"),
     path("ops/train/", views.train, name="train"),
     path("datasets/<slug:slug>/model/", views.dataset_predict, name="dataset-predict"),
+    path("datasets/<slug:slug>/feedback-rows/", views.feedback_rows, name="feedback-rows"),
+    path("model/predictions/<uuid:prediction_id>/feedback/", views.feedback_page, name="feedback"),
     path("datasets/<slug:slug>/train/", views.dataset_train, name="dataset-train"),
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analytics.charts import as_dict
@@ -22,7 +23,14 @@ from bandersnatch.models import Job
 from monsters.services import monsters_dataset
 
 from . import charts, tasks
-from .forms import TrainForm, prediction_form, train_initial
+from .feedback import (
+    PredictionNotFound,
+    feedback_rows_add,
+    feedback_rows_pending,
+    feedback_summary,
+    prediction_feedback,
+)
+from .forms import FeedbackForm, TrainForm, prediction_form, train_initial
 from .models import ModelVersion, PredictionLog, Promotion
 from .monster_features import DEFAULT_TARGET
 from .scoring import LOWER_IS_BETTER
@@ -141,6 +149,9 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         form = form_class(request.GET)
     else:
         form = form_class(initial=dataset_random_row(dataset, machine.features))
+    for name, (low, high) in version.metrics.get("ranges", {}).items():
+        if name in form.fields:
+            form.fields[name].help_text = f"trained on {low} to {high}"
     context.update(form=form, **_card(version))
     if asked and not form.is_valid():
         return render(request, "ml/predict.html", context, status=400)
@@ -191,16 +202,64 @@ def _what_if_values(column, value, metrics: dict) -> list:
     return [round(low + (high - low) * i / (WHAT_IF_POINTS - 1), 4) for i in range(WHAT_IF_POINTS)]
 
 
-@staff_required
+@login_required
 @require_GET
 def monitoring(request: HttpRequest) -> HttpResponse:
-    summary = prediction_monitoring(days=30)
-    figures = {
-        "figure-per-day": as_dict(charts.predictions_per_day_figure(summary["per_day"])),
-        "figure-class-mix": as_dict(charts.class_mix_figure(summary["predicted"], summary["training"])),
-    }
+    """A group's predictions and feedback (?dataset=, ?target=; default the monsters' rarity): staff and
+    the dataset's owner."""
+    dataset = get_object_or_404(
+        Dataset.objects.visible_to(request.user), slug=request.GET.get("dataset") or MONSTERS
+    )
+    if not can_train(request.user, dataset):
+        raise PermissionDenied("Only the dataset's owner and staff watch its models.")
+    target = request.GET.get("target") or default_target(dataset)
+    summary = prediction_monitoring(days=30, slug=dataset.slug, target=target)
+    figures = {"figure-per-day": as_dict(charts.predictions_per_day_figure(summary["per_day"]))}
+    if summary["training"]:
+        figures["figure-class-mix"] = as_dict(
+            charts.class_mix_figure(summary["predicted"], summary["training"])
+        )
     total = sum(row["count"] for row in summary["per_day"])
-    return render(request, "ml/monitoring.html", {**summary, "figures": figures, "total": total})
+    versions = ModelVersion.objects.without_blobs().filter(dataset=dataset, target=target)
+    context = {**summary, "figures": figures, "total": total, "dataset": dataset, "target": target,
+               "feedback": feedback_summary(versions),
+               "pending": 0 if dataset.is_builtin else feedback_rows_pending(dataset).count()}  # fmt: skip
+    return render(request, "ml/monitoring.html", context)
+
+
+@login_required
+@require_POST
+def feedback_page(request: HttpRequest, prediction_id) -> HttpResponse:
+    """What a signed-in user says of a prediction on its page; back to the page after."""
+    form = FeedbackForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("ml:predict")
+    if not form.is_valid():
+        messages.error(request, "Say whether the prediction was right, or give the true value.")
+        return redirect(back)
+    try:
+        prediction_feedback(prediction_id=str(prediction_id), user=request.user, **form.cleaned_data)
+    except PredictionNotFound as exc:
+        raise Http404(str(exc)) from None
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Thank you: your feedback is stored with the prediction.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def feedback_rows(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owner (or staff) adds the feedback's true values to the dataset as labelled rows."""
+    dataset = get_object_or_404(Dataset.objects.visible_to(request.user), slug=slug)
+    if not can_train(request.user, dataset):
+        raise PermissionDenied("Only the dataset's owner and staff add rows to it.")
+    added, skipped = feedback_rows_add(dataset=dataset, actor=request.user)
+    note = f" {skipped:,} did not fit the table's columns and wait." if skipped else ""
+    messages.success(request, f"Added {added:,} labelled rows to {dataset.name}.{note}")
+    return redirect(f"{reverse('ml:monitoring')}?dataset={dataset.slug}")
 
 
 @require_GET

@@ -28,7 +28,8 @@ def houses(count: int = 400, seed: int = 0) -> pd.DataFrame:
             "rooms": rooms,
             "city": pd.Series(city, dtype=object),
             "garden": pd.Series(garden, dtype=object),
-            "built": pd.Timestamp("2000-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 9000, count), unit="D"),
+            "built": pd.Timestamp("2000-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 9000, count), unit="D"),
             "price": price,
         }
     )
@@ -48,8 +49,14 @@ def test_defaults_fill_numbers_with_the_median_and_categories_with_the_most_freq
     ("given", "message"),
     [
         ({"city": {"empty": "mean"}}, "Empty cells of city can be most_frequent, constant, drop, not 'mean'"),
-        ({"rooms": {"empty": "constant", "constant": "many"}}, "The constant for rooms must be a number, not 'many'"),
-        ({"rooms": {"empty": "constant", "constant": "inf"}}, "The constant for rooms must be a finite number"),
+        (
+            {"rooms": {"empty": "constant", "constant": "many"}},
+            "The constant for rooms must be a number, not 'many'",
+        ),
+        (
+            {"rooms": {"empty": "constant", "constant": "inf"}},
+            "The constant for rooms must be a finite number",
+        ),
         ({"wings": {"empty": "zero"}}, "Cleaning given for wings, which is not a feature"),
     ],
 )

@@ -70,7 +70,10 @@ class TestTraining:
             ({"features": ["price", "rooms"]}, "The target price cannot also be a feature."),
             ({"algorithm": "logistic_regression"}, "Logistic regression does no regression"),
             ({"params": {"alpha": -1}}, "alpha must be between 0 and 1e+06, not -1"),
-            ({"algorithm": "random_forest", "params": {"trees": 5}}, "Unknown parameter trees for random_forest"),
+            (
+                {"algorithm": "random_forest", "params": {"trees": 5}},
+                "Unknown parameter trees for random_forest",
+            ),
             ({"cleaning": {"city": {"empty": "mean"}}}, "Empty cells of city can be most_frequent"),
             ({"task": "clustering"}, "Unknown task 'clustering'"),
         ],
@@ -94,7 +97,9 @@ class TestTraining:
 
 
 class TestRegistry:
-    def test_one_active_version_per_dataset_and_target_with_its_own_history(self, price_model, trained_version):
+    def test_one_active_version_per_dataset_and_target_with_its_own_history(
+        self, price_model, trained_version
+    ):
         assert price_model.is_active and trained_version.is_active  # two groups, both active
         again = model_version_train(dataset=price_model.dataset, seed=1, activate=True)
         assert set(ModelVersion.objects.filter(is_active=True)) == {again, trained_version}
@@ -126,7 +131,9 @@ class TestPredictPage:
         assert low < page.context["answer"]["prediction"] < high
 
     @pytest.mark.parametrize(("who", "status"), [(None, 404), ("other", 404), ("owner", 200), ("staff", 200)])
-    def test_a_private_datasets_model_is_seen_by_its_owner_and_staff_only(self, price_model, people, who, status):
+    def test_a_private_datasets_model_is_seen_by_its_owner_and_staff_only(
+        self, price_model, people, who, status
+    ):
         client = client_for(people[who] if who else None)
         assert client.get(reverse("ml:dataset-predict", args=["houses"])).status_code == status
         assert client.get(reverse("ml:version", args=[price_model.version])).status_code == status
@@ -145,7 +152,9 @@ class TestPredictPage:
         assert PredictionLog.objects.get().model_version == price_model.version
 
     def test_no_model_yet_offers_the_owner_training(self, houses, people):
-        content = client_for(people["owner"]).get(reverse("ml:dataset-predict", args=["houses"])).content.decode()
+        content = (
+            client_for(people["owner"]).get(reverse("ml:dataset-predict", args=["houses"])).content.decode()
+        )
         assert "No model has been trained yet to predict price of Houses" in content
         assert reverse("ml:dataset-train", args=["houses"]) in content
 
@@ -158,7 +167,9 @@ class TestTrainPage:
     def test_others_see_a_public_dataset_but_do_not_train_on_it(self, houses, people):
         houses.is_public = True
         houses.save()
-        assert client_for(people["other"]).get(reverse("ml:dataset-train", args=["houses"])).status_code == 403
+        assert (
+            client_for(people["other"]).get(reverse("ml:dataset-train", args=["houses"])).status_code == 403
+        )
         assert client_for(people["other"]).get(reverse("ml:train")).status_code == 403  # the monsters: staff
 
     def test_anonymous_visitors_are_sent_to_sign_in(self, houses):
@@ -189,14 +200,19 @@ class TestTrainPage:
     def test_train_again_fills_the_form_with_a_versions_settings(self, houses, people):
         version = model_version_train(dataset=houses, algorithm="random_forest", features=["rooms", "garden"],
                                       params={"n_estimators": 12}, cleaning={"rooms": {"empty": "zero"}}, seed=4)  # fmt: skip
-        page = client_for(people["owner"]).get(reverse("ml:dataset-train", args=["houses"]), {"from": version.version})
+        page = client_for(people["owner"]).get(
+            reverse("ml:dataset-train", args=["houses"]), {"from": version.version}
+        )
         form = page.context["form"]
         assert form["features"].value() == ["rooms", "garden"]
-        assert form["algorithm"].value() == "random_forest" and form["random_forest-n_estimators"].value() == 12
+        assert (
+            form["algorithm"].value() == "random_forest" and form["random_forest-n_estimators"].value() == 12
+        )
         assert form["empty-rooms"].value() == "zero" and form["seed"].value() == 4
-        assert f"?from={version.version}" in client_for(people["owner"]).get(
-            reverse("ml:version", args=[version.version])
-        ).content.decode()
+        assert (
+            f"?from={version.version}"
+            in client_for(people["owner"]).get(reverse("ml:version", args=[version.version])).content.decode()
+        )
 
 
 class TestApi:
@@ -217,7 +233,10 @@ class TestApi:
         ("body", "message"),
         [
             ({"rooms": 3, "city": "Ayr", "garden": True}, "Missing keys: 'built'."),
-            ({"rooms": "three", "city": "Ayr", "garden": True, "built": "2020-01-05"}, "'rooms' must be a whole number"),
+            (
+                {"rooms": "three", "city": "Ayr", "garden": True, "built": "2020-01-05"},
+                "'rooms' must be a whole number",
+            ),
             ({"rooms": 3, "city": "Paris", "garden": True, "built": "2020-01-05"}, "'city' must be one of"),
         ],
     )
@@ -230,10 +249,16 @@ class TestApi:
     def test_unknown_or_hidden_datasets_and_versions_are_404(self, price_model, people):
         row = {"rooms": 3, "city": "Ayr", "garden": True, "built": "2020-01-05"}
         for client in (Client(), client_for(people["other"])):
-            assert client.post("/api/datasets/houses/predict", row, content_type="application/json").status_code == 404
+            assert (
+                client.post("/api/datasets/houses/predict", row, content_type="application/json").status_code
+                == 404
+            )
             assert client.get(f"/api/models/{price_model.version}").status_code == 404
         owner = client_for(people["owner"])
-        assert owner.post("/api/datasets/nowhere/predict", row, content_type="application/json").status_code == 404
+        assert (
+            owner.post("/api/datasets/nowhere/predict", row, content_type="application/json").status_code
+            == 404
+        )
         assert owner.post("/api/models/999/predict", row, content_type="application/json").status_code == 404
 
     def test_the_model_card_names_the_dataset_task_and_input_schema(self, price_model, people):
@@ -270,9 +295,88 @@ def test_on_real_data_the_default_model_does_at_least_as_well_as_a_default_rando
     """Quality target: the real CSV files scikit-learn ships, loaded as datasets; the same split for both."""
     dataset = table_dataset(name)
     version = model_version_train(dataset=dataset, seed=0)
-    assert version.target == TABLES[name][1] and version.task == ("classification" if TABLES[name][2] else "regression")
+    assert version.target == TABLES[name][1] and version.task == (
+        "classification" if TABLES[name][2] else "regression"
+    )
     frame = dataset_frame(dataset)
     result = fit_and_score(frame, columns=dataset.column_list, target=version.target, random_state=0)
     assert result.metrics == version.metrics  # the same split and model as the stored version
     forest = forest_score(frame, result, version.target, seed=0)
     assert version.headline >= forest
+
+
+class TestFeedback:
+    ROW = {"rooms": 3, "city": "Ayr", "garden": True, "built": "2020-01-05T00:00:00Z"}
+
+    def predicted(self, client) -> dict:
+        answer = client.post("/api/datasets/houses/predict", self.ROW, content_type="application/json").json()
+        assert answer["id"]
+        return answer
+
+    def test_a_signed_in_user_gives_the_true_value_through_the_api(self, price_model, people):
+        owner = client_for(people["owner"])
+        answer = self.predicted(owner)
+        url = f"/api/predictions/{answer['id']}/feedback"
+        assert Client().post(url, {"value": 200}, content_type="application/json").status_code == 401
+        bad = owner.post(url, {"value": "lots"}, content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["message"] == "The true price must be a number, not 'lots'."
+        empty = owner.post(url, {"correct": False}, content_type="application/json")
+        assert empty.json()["message"] == "Give the true price when the prediction was wrong."
+        said = owner.post(url, {"correct": False, "value": 321.5}, content_type="application/json")
+        assert said.status_code == 200 and said.json()["value"] == "321.5"
+        entry = PredictionLog.objects.get(public_id=answer["id"])
+        assert (entry.feedback_correct, entry.feedback_value, entry.feedback_by) == (False, "321.5", people["owner"])
+
+    def test_unknown_ids_and_hidden_datasets_are_404(self, price_model, people):
+        answer = self.predicted(client_for(people["owner"]))
+        other = client_for(people["other"])
+        assert other.post(f"/api/predictions/{answer['id']}/feedback", {"correct": True},
+                          content_type="application/json").status_code == 404  # fmt: skip
+        unknown = "00000000-0000-4000-8000-000000000000"
+        assert other.post(f"/api/predictions/{unknown}/feedback", {"correct": True},
+                          content_type="application/json").status_code == 404  # fmt: skip
+
+    def test_a_class_answer_said_right_takes_the_prediction_as_the_true_value(self, client, trained_version, admin_user):
+        client.force_login(admin_user)
+        answer = client.post("/api/predict", {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0},
+                             content_type="application/json").json()  # fmt: skip
+        url = f"/api/predictions/{answer['id']}/feedback"
+        contradiction = client.post(url, {"correct": True, "value": "Rank 4"}, content_type="application/json")
+        assert contradiction.status_code == 400 and "makes it wrong" in contradiction.json()["message"]
+        unknown_class = client.post(url, {"value": "Rank 9"}, content_type="application/json")
+        assert "must be one of Rank 0" in unknown_class.json()["message"]
+        assert client.post(url, {"correct": True}, content_type="application/json").json()["value"] == answer["prediction"]
+
+    def test_the_page_form_stores_feedback_and_monitoring_sets_it_beside_the_test_figure(self, price_model, people):
+        owner = client_for(people["owner"])
+        page = owner.get(reverse("ml:dataset-predict", args=["houses"]),
+                         {"rooms": 3, "city": "Ayr", "garden": "True", "built": "2020-01-05 00:00"})  # fmt: skip
+        prediction_id = page.context["answer"]["id"]
+        assert reverse("ml:feedback", args=[prediction_id]) in page.content.decode()
+        back = owner.post(reverse("ml:feedback", args=[prediction_id]), {"correct": "no", "value": "250", "next": "/x"})
+        assert back.status_code == 302
+        entry = PredictionLog.objects.get(public_id=prediction_id)
+        monitoring = owner.get(reverse("ml:monitoring"), {"dataset": "houses"})
+        row = monitoring.context["feedback"][0]
+        assert (row["version"], row["count"], row["measure"]) == (price_model, 1, "MAE")
+        assert row["on_feedback"] == pytest.approx(abs(250 - float(entry.prediction)))
+        assert row["on_test"] == price_model.metrics["mae"]
+        assert client_for(people["other"]).get(reverse("ml:monitoring"), {"dataset": "houses"}).status_code == 404
+
+    def test_the_owner_adds_feedback_as_labelled_rows_once(self, price_model, people):
+        owner = client_for(people["owner"])
+        answer = self.predicted(owner)
+        owner.post(f"/api/predictions/{answer['id']}/feedback", {"value": 275}, content_type="application/json")
+        before = price_model.dataset.row_count
+        response = owner.post(reverse("ml:feedback-rows", args=["houses"]))
+        assert response.status_code == 302
+        dataset = price_model.dataset
+        dataset.refresh_from_db()
+        assert dataset.row_count == before + 1
+        frame = dataset_frame(dataset)
+        assert frame.iloc[-1][["rooms", "city", "price"]].tolist() == [3, "Ayr", 275.0]
+        assert owner.post(reverse("ml:feedback-rows", args=["houses"])).status_code == 302
+        dataset.refresh_from_db()
+        assert dataset.row_count == before + 1  # each feedback is added once
+        staff_only = client_for(people["other"]).post(reverse("ml:feedback-rows", args=["houses"]))
+        assert staff_only.status_code == 404

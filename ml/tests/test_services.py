@@ -65,7 +65,9 @@ def test_each_target_has_its_own_active_version(seeded_monsters):
     assert types.is_active and rarity.is_active  # the first of each group
     worse = model_version_train(target="type", features=["level"], seed=1)
     assert not worse.is_active  # compared with the active type version only
-    chosen = model_version_train(target="type", features=["level"], seed=2, activate=True)  # staff may choose it
+    chosen = model_version_train(
+        target="type", features=["level"], seed=2, activate=True
+    )  # staff may choose it
     assert set(ModelVersion.objects.filter(is_active=True)) == {chosen, rarity}
 
 
@@ -82,7 +84,9 @@ def test_versions_with_other_features_are_scored_on_the_same_rows(seeded_monster
     scored = []
     real_score = services.score
     monkeypatch.setattr(
-        services, "score", lambda pipeline, rows, y, *task: scored.append(rows) or real_score(pipeline, rows, y, *task)
+        services,
+        "score",
+        lambda pipeline, rows, y, *task: scored.append(rows) or real_score(pipeline, rows, y, *task),
     )
     better = model_version_train(seed=1)
     assert better.is_active

@@ -42,7 +42,9 @@ def test_training_is_reproducible(monsters, fresh, default_result):
     )
 
 
-@pytest.mark.parametrize("algorithm", [name for name, a in ALGORITHMS.items() if "classification" in a.estimators])
+@pytest.mark.parametrize(
+    "algorithm", [name for name, a in ALGORITHMS.items() if "classification" in a.estimators]
+)
 def test_every_algorithm_trains_and_predicts_the_raw_fields(monsters, fresh, algorithm):
     params = {"n_estimators": 30} if algorithm == "random_forest" else {}
     result = fit_and_score(monsters, algorithm=algorithm, params=params, random_state=3)
