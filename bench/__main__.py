@@ -2,7 +2,8 @@
 
 Sections: data (seeding and /data), charts (/view and /analytics/), ml
 (prediction and training), api (POST /api/predict under load, needs wrk),
-datasets (a generated CSV of that many rows: its load, table pages, profile).
+datasets (a generated CSV of that many rows: its load, table pages, profile),
+quality (the default model on scikit-learn's real tables against a random forest).
 Sizes default to 10,000, 100,000 and 1,000,000 monsters (1,000 too for ml,
 only 1,000 for api).  --write-docs rewrites each measured section of
 docs/benchmarks.md between its markers, keeping the rest of the file.
@@ -22,15 +23,17 @@ import sys
 from .django_setup import ROOT, setup
 
 DOCS = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("data", "charts", "ml", "api", "datasets")
+SECTIONS = ("data", "charts", "ml", "api", "datasets", "quality")
+OWN_TABLES = {"datasets", "quality"}  # sections that bring their own table: the monsters can stay
 SIZES = {"data": [10_000, 100_000, 1_000_000], "charts": [10_000, 100_000, 1_000_000],
-         "ml": [1_000, 100_000, 1_000_000], "api": [1_000], "datasets": [100_000, 1_000_000]}  # fmt: skip
+         "ml": [1_000, 100_000, 1_000_000], "api": [1_000], "datasets": [100_000, 1_000_000], "quality": [1_000]}  # fmt: skip
 TITLES = {
     "data": "Seeding and the data page",
     "charts": "Charts (/view) and statistics (/analytics/)",
     "ml": "Predictions and training",
     "api": "The prediction API under load",
     "datasets": "Datasets: loading a CSV file, its table and its profile",
+    "quality": "Model quality on real data",
 }
 
 
@@ -54,9 +57,10 @@ def main() -> None:
     url = setup()
     from monsters.services import monsters_seed
 
-    from . import api, charts, data, datasets, ml
+    from . import api, charts, data, datasets, ml, quality
 
-    runners = {"data": data.run, "charts": charts.run, "ml": ml.run, "api": api.run, "datasets": datasets.run}
+    runners = {"data": data.run, "charts": charts.run, "ml": ml.run, "api": api.run, "datasets": datasets.run,
+               "quality": quality.run}  # fmt: skip
     results = {name: [] for name in sections}
     sizes = sorted({size for name in sections for size in (chosen or SIZES[name])})
     for count in sizes:
@@ -64,7 +68,7 @@ def main() -> None:
         log(f"== {count:,} monsters: {', '.join(wanted)}")
         if "data" in wanted:
             results["data"].append(data.run(count, repeat=args.repeat, log=log))  # seeds `count` itself
-        elif wanted != ["datasets"]:  # a dataset is its own table: the monsters can stay
+        elif set(wanted) - OWN_TABLES:
             monsters_seed(count=count, reset=True, seed=1)
         for name in wanted:
             if name != "data":

@@ -285,14 +285,10 @@ def _record_adapter(version: int | None, inputs: tuple[Column, ...]) -> TypeAdap
     return TypeAdapter(input_schema(f"InputsOfVersion{version}", inputs))
 
 
-def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], bool]:
-    """The records in a prediction body, checked against the version's input columns.
-
-    Raises HttpError naming the problem: 413 too big, 415 not JSON, 400 for a
-    body that is not valid JSON (or nested deeper than Python's recursion
-    limit lets json.loads read), a record missing a feature, or a value of the
-    wrong kind, out of bounds, or empty where the version takes no empty cell.
-    """
+def json_object(request: HttpRequest, what: str) -> dict:
+    """The body as a JSON object, read by hand to name each problem: 413 too big, 415 not JSON,
+    400 not valid JSON (or nested deeper than Python's recursion limit lets json.loads read)
+    or not an object (`what` says what it should hold)."""
     content_type = request.content_type or ""
     if content_type != "application/json":
         raise HttpError(
@@ -307,7 +303,19 @@ def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], b
     except RecursionError:
         raise HttpError(400, "The body is nested too deeply to read.") from None
     if not isinstance(body, dict):
-        raise HttpError(400, 'The body must be a JSON object: one record, or {"instances": [...]}.')
+        raise HttpError(400, f"The body must be a JSON object: {what}.")
+    return body
+
+
+def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], bool]:
+    """The records in a prediction body, checked against the version's input columns.
+
+    Raises HttpError naming the problem: 413 too big, 415 not JSON, 400 for a
+    body that is not valid JSON (or nested deeper than Python's recursion
+    limit lets json.loads read), a record missing a feature, or a value of the
+    wrong kind, out of bounds, or empty where the version takes no empty cell.
+    """
+    body = json_object(request, 'one record, or {"instances": [...]}')
     single = "instances" not in body
     if single:
         records = [body]
@@ -370,9 +378,24 @@ def describe(error: SchemaError, inputs: dict[str, Column]) -> str:
 # Feedback -----------------------------------------------------------------------
 
 
-class FeedbackIn(Schema):
-    correct: bool | None = None
-    value: bool | int | float | str | None = None  # the true value; needed when the answer was wrong
+FEEDBACK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "correct": {"type": "boolean"},
+                        "value": {"description": "The true value: needed when the answer was wrong."},
+                    },
+                    "additionalProperties": False,
+                },
+                "examples": {"right": {"value": {"correct": True}}, "wrong": {"value": {"value": "Rank 2"}}},
+            }
+        },
+    }
+}
 
 
 class FeedbackOut(Schema):
@@ -385,11 +408,21 @@ class FeedbackOut(Schema):
 
 @router.post(
     "/predictions/{uuid:prediction_id}/feedback",
-    response={200: FeedbackOut, 400: Error, 401: Error, 403: Error, 404: Error},
+    response={200: FeedbackOut, 400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 415: Error},
+    openapi_extra=FEEDBACK_BODY,
     summary="Say whether a prediction was right, and the true value (signed in)",
 )
-def prediction_feedback_api(request: HttpRequest, prediction_id: uuid.UUID, feedback: FeedbackIn):
+def prediction_feedback_api(request: HttpRequest, prediction_id: uuid.UUID):
     """{"correct": true}, or {"correct": false, "value": <the true value>}, or just {"value": ...}."""
+    body = json_object(request, '{"correct": true|false, "value": ...}')
+    extra = sorted(set(body) - {"correct", "value"})
+    if extra:
+        raise HttpError(400, f"Unknown keys: {', '.join(map(repr, extra))}.")
+    correct, value = body.get("correct"), body.get("value")
+    if correct is not None and not isinstance(correct, bool):
+        raise HttpError(400, f"'correct' must be true or false, not {correct!r}.")
+    if isinstance(value, dict | list):
+        raise HttpError(400, "'value' must be one value (a class, a number), not a list or an object.")
     if not request.user.is_authenticated:
         raise HttpError(401, "Sign in to give feedback.")
     if check_csrf(request) is not None:  # a signed-in browser session: only from this site's pages
@@ -398,8 +431,8 @@ def prediction_feedback_api(request: HttpRequest, prediction_id: uuid.UUID, feed
         entry = prediction_feedback(
             prediction_id=str(prediction_id),
             user=request.user,
-            correct=feedback.correct,
-            value=feedback.value,
+            correct=correct,
+            value=value,
         )
     except PredictionNotFound as exc:
         raise HttpError(404, str(exc)) from None

@@ -166,6 +166,23 @@ def residual_figure(points: dict, target: str) -> go.Figure:
     return _small(figure, "Residuals (test rows)", height=360)
 
 
+def metric_over_versions_figure(versions: list[tuple[int, float, float | None]], label: str, marked) -> go.Figure:
+    """A group's test figure per version (version, figure, baseline), the compared versions marked."""
+    numbers = [f"v{number}" for number, _, _ in versions]
+    figure = go.Figure(
+        [
+            go.Scatter(x=numbers, y=[value for _, value, _ in versions], mode="lines+markers", name=label,
+                       marker={"size": [14 if number in marked else 7 for number, _, _ in versions],
+                               "color": COLORWAY[0]}),
+            go.Scatter(x=numbers, y=[base for _, _, base in versions], mode="lines", name="baseline",
+                       line={"dash": "dot", "color": "#9aa1b5"}),
+        ]
+    )  # fmt: skip
+    figure.update_layout(xaxis={"title": "Version", "type": "category"}, yaxis_title=f"Test {label}",
+                         legend={"orientation": "h", "y": 1.12})  # fmt: skip
+    return _small(figure, f"Test {label} over the versions", height=320)
+
+
 def predictions_per_day_figure(per_day: list[dict]) -> go.Figure:
     days = [row["day"].isoformat() for row in per_day]
     figure = go.Figure(

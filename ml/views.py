@@ -33,7 +33,7 @@ from .feedback import (
 from .forms import FeedbackForm, TrainForm, prediction_form, train_initial
 from .models import ModelVersion, PredictionLog, Promotion
 from .monster_features import DEFAULT_TARGET
-from .scoring import LOWER_IS_BETTER
+from .scoring import HEADLINE, LOWER_IS_BETTER
 from .services import (
     MONSTERS,
     ArtifactTampered,
@@ -319,10 +319,15 @@ def version_compare(request: HttpRequest) -> HttpResponse:
         error = f"v{a.version} and v{b.version} predict different things; compare versions of one dataset and target."
         return render(request, "ml/compare.html", {"error": error}, status=400)
     cards = [_card(versions[n], id_suffix=f"-{key}") for n, key in zip(numbers, "ab", strict=True)]
+    headline = HEADLINE[a.task]
+    group = ModelVersion.objects.without_blobs().of_group(a.dataset_id, a.target).filter(task=a.task)
+    history = [(v.version, v.metrics.get(headline), v.metrics.get("baseline", {}).get(headline))
+               for v in group.order_by("version")]  # fmt: skip
+    over_versions = as_dict(charts.metric_over_versions_figure(history, METRIC_LABELS[headline], set(numbers)))
     return render(
         request,
         "ml/compare.html",
-        {"cards": cards, "rows": _comparison_rows(*[versions[n] for n in numbers])},
+        {"cards": cards, "rows": _comparison_rows(a, b), "over_versions": over_versions},
     )
 
 

@@ -24,9 +24,9 @@ def page(two_versions, live_server):
 def test_compare_page_draws_every_chart_of_both_versions(live_server, page):
     page.goto(f"{live_server.url}/model/versions/compare/?a=1&b=2")
     boxes = page.locator("[data-figure]")
-    assert boxes.count() == 6  # confusion matrix, feature importance, reliability: per version
+    assert boxes.count() == 7  # confusion matrix, feature importance, reliability per version; the history
     page.wait_for_function(
         "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))",
         timeout=15_000,
     )
-    assert page.locator("[data-figure].js-plotly-plot").count() == 6
+    assert page.locator("[data-figure].js-plotly-plot").count() == 7

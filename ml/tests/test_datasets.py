@@ -320,6 +320,10 @@ class TestFeedback:
         assert Client().post(url, {"value": 200}, content_type="application/json").status_code == 401
         bad = owner.post(url, {"value": "lots"}, content_type="application/json")
         assert bad.status_code == 400 and bad.json()["message"] == "The true price must be a number, not 'lots'."
+        for body, message in [({"correct": "maybe"}, "'correct' must be true or false, not 'maybe'."),
+                              ({"truth": 1}, "Unknown keys: 'truth'."), ([1], "The body must be a JSON object")]:
+            refused = owner.post(url, body, content_type="application/json")
+            assert refused.status_code == 400 and refused.json()["message"].startswith(message)
         empty = owner.post(url, {"correct": False}, content_type="application/json")
         assert empty.json()["message"] == "Give the true price when the prediction was wrong."
         said = owner.post(url, {"correct": False, "value": 321.5}, content_type="application/json")

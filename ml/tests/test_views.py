@@ -99,16 +99,26 @@ class TestVersions:
         assert detail.status_code == 200 and "Model version 2" in detail.content.decode()
         compare = client.get(reverse("ml:compare"), {"a": 1, "b": 2})
         assert compare.status_code == 200
-        rows = {label: (a, b) for label, a, b, _ in compare.context["rows"]}
-        assert rows["Algorithm"] == ("Logistic regression", "Random forest")
-        assert rows["param n_estimators"] == ("—", "20")
+        rows = {label: (a, b, better) for label, a, b, better in compare.context["rows"]}
+        assert rows["Algorithm"] == ("Logistic regression", "Random forest", "")
+        assert rows["param n_estimators"] == ("—", "20", "")
+        a, b = trained_version.metrics["accuracy"], ModelVersion.objects.get(version=2).metrics["accuracy"]
+        assert rows["Accuracy"][2] == ("a" if a > b else "b" if b > a else "")
+        assert rows["Log loss"][2] in ("a", "b")  # lower is better there
+        labels = [label for label, *_ in compare.context["rows"] if label.startswith("param ")]
+        assert labels == sorted(labels)
+
+    def test_versions_of_different_targets_are_not_compared(self, client, trained_version):
+        model_version_train(target="type", seed=1)
+        response = client.get(reverse("ml:compare"), {"a": 1, "b": 2})
+        assert response.status_code == 400 and "predict different things" in response.content.decode()
 
     def test_compare_gives_every_chart_of_both_versions_its_figure(self, client, trained_version):
         model_version_train(algorithm="random_forest", params={"n_estimators": 20}, seed=1, activate=False)
         for query in ({"a": 1, "b": 2}, {"a": 1, "b": 1}):
             content = client.get(reverse("ml:compare"), query).content.decode()
             boxes = re.findall(r'data-figure="([^"]+)"', content)
-            assert len(boxes) == len(set(boxes)) == 6  # confusion, importance, reliability each
+            assert len(boxes) == len(set(boxes)) == 7  # confusion, importance, reliability each; the group's history
             for element_id in boxes:
                 assert f'id="{element_id}" type="application/json"' in content
             assert "plotly.min.js" in content
