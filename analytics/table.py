@@ -56,7 +56,7 @@ def dataset_rows(dataset: Dataset):
 
 
 def dataset_random_row(dataset: Dataset, names: list[str]) -> dict:
-    """One real row's values of the named columns, picked at random by id (two index lookups); {} when empty."""
+    """One real row's values of the named columns, picked at random by id (two index lookups); {} if none."""
     rows = dataset_rows(dataset)
     bounds = rows.aggregate(low=Min(ROW_ID), high=Max(ROW_ID))
     if bounds["low"] is None:

@@ -25,8 +25,14 @@ from .django_setup import ROOT, setup
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTIONS = ("data", "charts", "ml", "api", "datasets", "quality")
 OWN_TABLES = {"datasets", "quality"}  # sections that bring their own table: the monsters can stay
-SIZES = {"data": [10_000, 100_000, 1_000_000], "charts": [10_000, 100_000, 1_000_000],
-         "ml": [1_000, 100_000, 1_000_000], "api": [1_000], "datasets": [100_000, 1_000_000], "quality": [1_000]}  # fmt: skip
+SIZES = {
+    "data": [10_000, 100_000, 1_000_000],
+    "charts": [10_000, 100_000, 1_000_000],
+    "ml": [1_000, 100_000, 1_000_000],
+    "api": [1_000],
+    "datasets": [100_000, 1_000_000],
+    "quality": [1_000],
+}
 TITLES = {
     "data": "Seeding and the data page",
     "charts": "Charts (/view) and statistics (/analytics/)",
@@ -59,8 +65,14 @@ def main() -> None:
 
     from . import api, charts, data, datasets, ml, quality
 
-    runners = {"data": data.run, "charts": charts.run, "ml": ml.run, "api": api.run, "datasets": datasets.run,
-               "quality": quality.run}  # fmt: skip
+    runners = {
+        "data": data.run,
+        "charts": charts.run,
+        "ml": ml.run,
+        "api": api.run,
+        "datasets": datasets.run,
+        "quality": quality.run,
+    }
     results = {name: [] for name in sections}
     sizes = sorted({size for name in sections for size in (chosen or SIZES[name])})
     for count in sizes:

@@ -8,9 +8,19 @@ from .models import ModelVersion, PredictionLog, Promotion
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ModelAdmin):
-    list_display = ["__str__", "algorithm", "target", "n_train", "created_at", "created_by", "is_active"]
-    list_filter = ["algorithm", "target", "is_active"]
-    list_select_related = ["created_by"]
+    list_display = [
+        "__str__",
+        "dataset",
+        "target",
+        "task",
+        "algorithm",
+        "n_train",
+        "created_at",
+        "created_by",
+        "is_active",
+    ]
+    list_filter = ["dataset", "task", "algorithm", "is_active"]
+    list_select_related = ["created_by", "dataset"]
     exclude = ["artifact", "detector"]
     # Every field read-only, is_active too: the activate action switches versions
     # through the service that records the promotion and the audit entry.
@@ -45,6 +55,7 @@ class PredictionLogAdmin(ModelAdmin):
         "prediction",
         "confidence",
         "in_distribution",
+        "feedback_correct",
         "latency_ms",
     ]
     list_filter = ["source", "model_version", "prediction", "in_distribution"]

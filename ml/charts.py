@@ -166,7 +166,9 @@ def residual_figure(points: dict, target: str) -> go.Figure:
     return _small(figure, "Residuals (test rows)", height=360)
 
 
-def metric_over_versions_figure(versions: list[tuple[int, float, float | None]], label: str, marked) -> go.Figure:
+def metric_over_versions_figure(
+    versions: list[tuple[int, float, float | None]], label: str, marked
+) -> go.Figure:
     """A group's test figure per version (version, figure, baseline), the compared versions marked."""
     numbers = [f"v{number}" for number, _, _ in versions]
     figure = go.Figure(

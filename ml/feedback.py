@@ -122,8 +122,15 @@ def feedback_summary(versions) -> list[dict]:
             figures["figure"] = figures["right"] / figures["count"] if figures["count"] else None
             test = version.metrics.get("accuracy")
         if figures["count"]:
-            summary.append({"version": version, "count": figures["count"], "on_feedback": figures["figure"],
-                            "on_test": test, "measure": "MAE" if version.is_regression else "accuracy"})  # fmt: skip
+            summary.append(
+                {
+                    "version": version,
+                    "count": figures["count"],
+                    "on_feedback": figures["figure"],
+                    "on_test": test,
+                    "measure": "MAE" if version.is_regression else "accuracy",
+                }
+            )
     return summary
 
 
@@ -162,8 +169,12 @@ def feedback_rows_add(*, dataset: Dataset, actor=None) -> tuple[int, int]:
         Dataset.objects.filter(pk=dataset.pk).update(
             row_count=F("row_count") + len(rows), updated_at=timezone.now()
         )
-        audit_record(action=AuditEntry.Action.IMPORT, actor=actor,
-                     summary=f"Added {len(rows):,} feedback rows to {dataset.name}", dataset=dataset.slug)  # fmt: skip
+        audit_record(
+            action=AuditEntry.Action.IMPORT,
+            actor=actor,
+            summary=f"Added {len(rows):,} feedback rows to {dataset.name}",
+            dataset=dataset.slug,
+        )
     dataset.refresh_from_db()
     return len(rows), skipped
 

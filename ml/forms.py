@@ -25,9 +25,11 @@ def input_field(column: Column) -> forms.Field:
     empty = [("", "(empty)")] if column.nullable else []
     if column.kind == "boolean":
         return forms.TypedChoiceField(
-            choices=[*empty, ("True", "yes"), ("False", "no")], coerce=lambda value: value == "True",
-            empty_value=None, **options,
-        )  # fmt: skip
+            choices=[*empty, ("True", "yes"), ("False", "no")],
+            coerce=lambda value: value == "True",
+            empty_value=None,
+            **options,
+        )
     if column.kind == "datetime":
         return forms.DateTimeField(**options)
     if column.choices:
@@ -47,9 +49,11 @@ class FeedbackForm(forms.Form):
     """Was a prediction right? And if not, the true value."""
 
     correct = forms.TypedChoiceField(
-        choices=[("", "—"), ("yes", "Yes, right"), ("no", "No, wrong")], coerce=lambda value: value == "yes",
-        empty_value=None, required=False,
-    )  # fmt: skip
+        choices=[("", "—"), ("yes", "Yes, right"), ("no", "No, wrong")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+    )
     value = forms.CharField(required=False, max_length=200, label="True value")
 
 
@@ -109,9 +113,13 @@ class TrainForm(forms.Form):
             plan = default_plan(column)
             allowed = CATEGORY_EMPTY if plan.shape == "category" else NUMERIC_EMPTY
             self.fields[f"empty-{column.name}"] = forms.ChoiceField(
-                choices=[("", f"default: {EMPTY_CHOICES[plan.empty]}"), *((a, EMPTY_CHOICES[a]) for a in allowed)],
-                required=False, label=f"Empty {column.label}",
-            )  # fmt: skip
+                choices=[
+                    ("", f"default: {EMPTY_CHOICES[plan.empty]}"),
+                    *((a, EMPTY_CHOICES[a]) for a in allowed),
+                ],
+                required=False,
+                label=f"Empty {column.label}",
+            )
             self.fields[f"constant-{column.name}"] = forms.CharField(
                 required=False,
                 max_length=200,
@@ -148,11 +156,19 @@ class TrainForm(forms.Form):
             return cleaned
         try:
             settings = settings_check(
-                self.columns, self.distinct, self.rows, target=target, features=cleaned["features"],
-                task=cleaned.get("task") or None, algorithm=algorithm, params=given, cleaning=cleaning,
-                drop_first=cleaned.get("drop_first", False), test_size=cleaned["test_size"],
+                self.columns,
+                self.distinct,
+                self.rows,
+                target=target,
+                features=cleaned["features"],
+                task=cleaned.get("task") or None,
+                algorithm=algorithm,
+                params=given,
+                cleaning=cleaning,
+                drop_first=cleaned.get("drop_first", False),
+                test_size=cleaned["test_size"],
                 engineered=self.builtin and takes_engineering(cleaned["features"]),
-            )  # fmt: skip
+            )
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
         if self.rows < MIN_ROWS:

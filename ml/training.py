@@ -249,7 +249,8 @@ def check_training_data(y: pd.Series, settings: Settings) -> None:
     if len(counts) > MAX_CLASSES:
         advice = " Predict it as a number (regression) instead." if settings.target.is_numeric else ""
         raise ValueError(
-            f"{target} has {len(counts):,} distinct values; a class target takes at most {MAX_CLASSES}.{advice}"
+            f"{target} has {len(counts):,} distinct values; a class target takes at most "
+            f"{MAX_CLASSES}.{advice}"
         )
     small = counts[counts < MIN_CLASS_ROWS]
     if len(small):

@@ -221,9 +221,15 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         )
     total = sum(row["count"] for row in summary["per_day"])
     versions = ModelVersion.objects.without_blobs().filter(dataset=dataset, target=target)
-    context = {**summary, "figures": figures, "total": total, "dataset": dataset, "target": target,
-               "feedback": feedback_summary(versions),
-               "pending": 0 if dataset.is_builtin else feedback_rows_pending(dataset).count()}  # fmt: skip
+    context = {
+        **summary,
+        "figures": figures,
+        "total": total,
+        "dataset": dataset,
+        "target": target,
+        "feedback": feedback_summary(versions),
+        "pending": 0 if dataset.is_builtin else feedback_rows_pending(dataset).count(),
+    }
     return render(request, "ml/monitoring.html", context)
 
 
@@ -282,8 +288,14 @@ def version_list(request: HttpRequest) -> HttpResponse:
     groups = []
     for version in versions:
         if not groups or (groups[-1]["dataset"], groups[-1]["target"]) != (version.dataset, version.target):
-            groups.append({"dataset": version.dataset, "target": version.target, "versions": [],
-                           "can_train": version.dataset_id in trainable})  # fmt: skip
+            groups.append(
+                {
+                    "dataset": version.dataset,
+                    "target": version.target,
+                    "versions": [],
+                    "can_train": version.dataset_id in trainable,
+                }
+            )
         groups[-1]["versions"].append(version)
     return render(request, "ml/versions.html", {"versions": versions, "groups": groups, "history": history})
 
@@ -316,14 +328,21 @@ def version_compare(request: HttpRequest) -> HttpResponse:
         raise Http404(f"No model version {missing[0]}.")
     a, b = versions[numbers[0]], versions[numbers[1]]
     if (a.dataset_id, a.target) != (b.dataset_id, b.target):
-        error = f"v{a.version} and v{b.version} predict different things; compare versions of one dataset and target."
+        error = (
+            f"v{a.version} and v{b.version} predict different things; "
+            "compare versions of one dataset and target."
+        )
         return render(request, "ml/compare.html", {"error": error}, status=400)
     cards = [_card(versions[n], id_suffix=f"-{key}") for n, key in zip(numbers, "ab", strict=True)]
     headline = HEADLINE[a.task]
     group = ModelVersion.objects.without_blobs().of_group(a.dataset_id, a.target).filter(task=a.task)
-    history = [(v.version, v.metrics.get(headline), v.metrics.get("baseline", {}).get(headline))
-               for v in group.order_by("version")]  # fmt: skip
-    over_versions = as_dict(charts.metric_over_versions_figure(history, METRIC_LABELS[headline], set(numbers)))
+    history = [
+        (v.version, v.metrics.get(headline), v.metrics.get("baseline", {}).get(headline))
+        for v in group.order_by("version")
+    ]
+    over_versions = as_dict(
+        charts.metric_over_versions_figure(history, METRIC_LABELS[headline], set(numbers))
+    )
     return render(
         request,
         "ml/compare.html",
@@ -332,8 +351,13 @@ def version_compare(request: HttpRequest) -> HttpResponse:
 
 
 METRIC_LABELS = {
-    "accuracy": "Accuracy", "macro_f1": "Macro F1", "log_loss": "Log loss", "r2": "R²", "mae": "MAE", "rmse": "RMSE",
-}  # fmt: skip
+    "accuracy": "Accuracy",
+    "macro_f1": "Macro F1",
+    "log_loss": "Log loss",
+    "r2": "R²",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
 
 
 def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, str, str]]:
@@ -402,8 +426,14 @@ def _train_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
             ModelVersion.objects.without_blobs(), dataset=dataset, version=int(source)
         )
         initial = train_initial(training_options_of(version))
-    form = TrainForm(request.POST or None, initial=initial, dataset=dataset, distinct=distinct, rows=profile.rows,
-                     default_target=default_target(dataset))  # fmt: skip
+    form = TrainForm(
+        request.POST or None,
+        initial=initial,
+        dataset=dataset,
+        distinct=distinct,
+        rows=profile.rows,
+        default_target=default_target(dataset),
+    )
     if request.method == "POST" and form.is_valid():
         options = form.training_options()
         summary = (
@@ -411,9 +441,14 @@ def _train_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
             f"{', '.join(options['features'])} to predict {options['target']}"
         )
         job = job_start(
-            tasks.train, kind=Job.Kind.TRAIN, summary=summary, actor=request.user, actor_id=request.user.pk,
-            dataset_id=dataset.pk, options=options,
-        )  # fmt: skip
+            tasks.train,
+            kind=Job.Kind.TRAIN,
+            summary=summary,
+            actor=request.user,
+            actor_id=request.user.pk,
+            dataset_id=dataset.pk,
+            options=options,
+        )
         job_follow(request, job)
         return redirect(job)
     status = 400 if request.method == "POST" else 200

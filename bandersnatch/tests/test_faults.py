@@ -26,8 +26,14 @@ def body_taking_operations(client, version: int) -> list[tuple[str, str]]:
     operations = []
     for path, methods in schema["paths"].items():
         for method in methods.keys() & {"post", "put", "patch"}:
-            operations.append((method, path.replace("{number}", str(version)).replace("{slug}", "monsters")
-                              .replace("{prediction_id}", "00000000-0000-4000-8000-000000000000")))
+            operations.append(
+                (
+                    method,
+                    path.replace("{number}", str(version))
+                    .replace("{slug}", "monsters")
+                    .replace("{prediction_id}", "00000000-0000-4000-8000-000000000000"),
+                )
+            )
     return operations
 
 

@@ -40,8 +40,11 @@ def houses(count: int = 400, seed: int = 0) -> pd.DataFrame:
 
 def test_defaults_fill_numbers_with_the_median_and_categories_with_the_most_frequent():
     plans = {plan.name: plan for plan in feature_plans([ROOMS, CITY, GARDEN, BUILT])}
-    assert (plans["rooms"].empty, plans["city"].empty, plans["garden"].empty) == ("median", "most_frequent",
-                                                                                   "most_frequent")  # fmt: skip
+    assert (plans["rooms"].empty, plans["city"].empty, plans["garden"].empty) == (
+        "median",
+        "most_frequent",
+        "most_frequent",
+    )
     assert (plans["built"].shape, plans["built"].empty) == ("datetime", "median")
 
 
@@ -95,8 +98,14 @@ def test_drop_leaves_the_training_rows_out_and_counts_them():
     frame = houses()
     plans = feature_plans([ROOMS, CITY], {"city": {"empty": "drop"}})
     assert rows_to_drop(frame, plans).sum() == frame["city"].isna().sum()
-    result = fit_and_score(frame, columns=COLUMNS, target="price", features=["rooms", "city"], random_state=0,
-                           cleaning={"city": {"empty": "drop"}})  # fmt: skip
+    result = fit_and_score(
+        frame,
+        columns=COLUMNS,
+        target="price",
+        features=["rooms", "city"],
+        random_state=0,
+        cleaning={"city": {"empty": "drop"}},
+    )
     left_out = result.metrics["left_out"]
     assert left_out["target_empty"] == frame["price"].isna().sum()
     assert left_out["feature_empty"] == (frame["city"].isna() & frame["price"].notna()).sum()

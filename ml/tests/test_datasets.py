@@ -179,8 +179,15 @@ class TestTrainPage:
     def test_a_valid_form_queues_a_job_and_bad_ones_are_errors(self, houses, people):
         client = client_for(people["owner"])
         url = reverse("ml:dataset-train", args=["houses"])
-        base = {"target": "price", "features": ["rooms", "city"], "test_size": 0.2, "seed": 1, "activate": "better",
-                "empty-city": "constant", "constant-city": "nowhere"}  # fmt: skip
+        base = {
+            "target": "price",
+            "features": ["rooms", "city"],
+            "test_size": 0.2,
+            "seed": 1,
+            "activate": "better",
+            "empty-city": "constant",
+            "constant-city": "nowhere",
+        }
         bad = client.post(url, {**base, "features": ["rooms", "price"]})
         assert bad.status_code == 400 and "The target cannot also be a feature." in bad.content.decode()
         wrong = client.post(url, {**base, "algorithm": "logistic_regression"})
@@ -198,8 +205,14 @@ class TestTrainPage:
         assert version.created_by == people["owner"]
 
     def test_train_again_fills_the_form_with_a_versions_settings(self, houses, people):
-        version = model_version_train(dataset=houses, algorithm="random_forest", features=["rooms", "garden"],
-                                      params={"n_estimators": 12}, cleaning={"rooms": {"empty": "zero"}}, seed=4)  # fmt: skip
+        version = model_version_train(
+            dataset=houses,
+            algorithm="random_forest",
+            features=["rooms", "garden"],
+            params={"n_estimators": 12},
+            cleaning={"rooms": {"empty": "zero"}},
+            seed=4,
+        )
         page = client_for(people["owner"]).get(
             reverse("ml:dataset-train", args=["houses"]), {"from": version.version}
         )
@@ -272,8 +285,20 @@ class TestApi:
 class TestCommand:
     def test_train_a_dataset_as_a_regression_and_again_from_a_version(self, houses):
         out = StringIO()
-        call_command("train", "--dataset", "houses", "--algorithm", "random_forest", "--param", "n_estimators=15",
-                     "--clean", "city=constant:nowhere", "--seed", "2", stdout=out)  # fmt: skip
+        call_command(
+            "train",
+            "--dataset",
+            "houses",
+            "--algorithm",
+            "random_forest",
+            "--param",
+            "n_estimators=15",
+            "--clean",
+            "city=constant:nowhere",
+            "--seed",
+            "2",
+            stdout=out,
+        )
         output = out.getvalue()
         assert "Random forest on rooms, city, garden, built -> price (houses, regression)" in output
         assert "R²" in output and "baseline" in output and "Stored model v1: active." in output
@@ -319,9 +344,14 @@ class TestFeedback:
         url = f"/api/predictions/{answer['id']}/feedback"
         assert Client().post(url, {"value": 200}, content_type="application/json").status_code == 401
         bad = owner.post(url, {"value": "lots"}, content_type="application/json")
-        assert bad.status_code == 400 and bad.json()["message"] == "The true price must be a number, not 'lots'."
-        for body, message in [({"correct": "maybe"}, "'correct' must be true or false, not 'maybe'."),
-                              ({"truth": 1}, "Unknown keys: 'truth'."), ([1], "The body must be a JSON object")]:
+        assert (
+            bad.status_code == 400 and bad.json()["message"] == "The true price must be a number, not 'lots'."
+        )
+        for body, message in [
+            ({"correct": "maybe"}, "'correct' must be true or false, not 'maybe'."),
+            ({"truth": 1}, "Unknown keys: 'truth'."),
+            ([1], "The body must be a JSON object"),
+        ]:
             refused = owner.post(url, body, content_type="application/json")
             assert refused.status_code == 400 and refused.json()["message"].startswith(message)
         empty = owner.post(url, {"correct": False}, content_type="application/json")
@@ -329,35 +359,65 @@ class TestFeedback:
         said = owner.post(url, {"correct": False, "value": 321.5}, content_type="application/json")
         assert said.status_code == 200 and said.json()["value"] == "321.5"
         entry = PredictionLog.objects.get(public_id=answer["id"])
-        assert (entry.feedback_correct, entry.feedback_value, entry.feedback_by) == (False, "321.5", people["owner"])
+        assert (entry.feedback_correct, entry.feedback_value, entry.feedback_by) == (
+            False,
+            "321.5",
+            people["owner"],
+        )
 
     def test_unknown_ids_and_hidden_datasets_are_404(self, price_model, people):
         answer = self.predicted(client_for(people["owner"]))
         other = client_for(people["other"])
-        assert other.post(f"/api/predictions/{answer['id']}/feedback", {"correct": True},
-                          content_type="application/json").status_code == 404  # fmt: skip
+        assert (
+            other.post(
+                f"/api/predictions/{answer['id']}/feedback",
+                {"correct": True},
+                content_type="application/json",
+            ).status_code
+            == 404
+        )
         unknown = "00000000-0000-4000-8000-000000000000"
-        assert other.post(f"/api/predictions/{unknown}/feedback", {"correct": True},
-                          content_type="application/json").status_code == 404  # fmt: skip
+        assert (
+            other.post(
+                f"/api/predictions/{unknown}/feedback", {"correct": True}, content_type="application/json"
+            ).status_code
+            == 404
+        )
 
-    def test_a_class_answer_said_right_takes_the_prediction_as_the_true_value(self, client, trained_version, admin_user):
+    def test_a_class_answer_said_right_takes_the_prediction_as_the_true_value(
+        self, client, trained_version, admin_user
+    ):
         client.force_login(admin_user)
-        answer = client.post("/api/predict", {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0},
-                             content_type="application/json").json()  # fmt: skip
+        answer = client.post(
+            "/api/predict",
+            {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0},
+            content_type="application/json",
+        ).json()
         url = f"/api/predictions/{answer['id']}/feedback"
-        contradiction = client.post(url, {"correct": True, "value": "Rank 4"}, content_type="application/json")
+        contradiction = client.post(
+            url, {"correct": True, "value": "Rank 4"}, content_type="application/json"
+        )
         assert contradiction.status_code == 400 and "makes it wrong" in contradiction.json()["message"]
         unknown_class = client.post(url, {"value": "Rank 9"}, content_type="application/json")
         assert "must be one of Rank 0" in unknown_class.json()["message"]
-        assert client.post(url, {"correct": True}, content_type="application/json").json()["value"] == answer["prediction"]
+        assert (
+            client.post(url, {"correct": True}, content_type="application/json").json()["value"]
+            == answer["prediction"]
+        )
 
-    def test_the_page_form_stores_feedback_and_monitoring_sets_it_beside_the_test_figure(self, price_model, people):
+    def test_the_page_form_stores_feedback_and_monitoring_sets_it_beside_the_test_figure(
+        self, price_model, people
+    ):
         owner = client_for(people["owner"])
-        page = owner.get(reverse("ml:dataset-predict", args=["houses"]),
-                         {"rooms": 3, "city": "Ayr", "garden": "True", "built": "2020-01-05 00:00"})  # fmt: skip
+        page = owner.get(
+            reverse("ml:dataset-predict", args=["houses"]),
+            {"rooms": 3, "city": "Ayr", "garden": "True", "built": "2020-01-05 00:00"},
+        )
         prediction_id = page.context["answer"]["id"]
         assert reverse("ml:feedback", args=[prediction_id]) in page.content.decode()
-        back = owner.post(reverse("ml:feedback", args=[prediction_id]), {"correct": "no", "value": "250", "next": "/x"})
+        back = owner.post(
+            reverse("ml:feedback", args=[prediction_id]), {"correct": "no", "value": "250", "next": "/x"}
+        )
         assert back.status_code == 302
         entry = PredictionLog.objects.get(public_id=prediction_id)
         monitoring = owner.get(reverse("ml:monitoring"), {"dataset": "houses"})
@@ -365,12 +425,17 @@ class TestFeedback:
         assert (row["version"], row["count"], row["measure"]) == (price_model, 1, "MAE")
         assert row["on_feedback"] == pytest.approx(abs(250 - float(entry.prediction)))
         assert row["on_test"] == price_model.metrics["mae"]
-        assert client_for(people["other"]).get(reverse("ml:monitoring"), {"dataset": "houses"}).status_code == 404
+        assert (
+            client_for(people["other"]).get(reverse("ml:monitoring"), {"dataset": "houses"}).status_code
+            == 404
+        )
 
     def test_the_owner_adds_feedback_as_labelled_rows_once(self, price_model, people):
         owner = client_for(people["owner"])
         answer = self.predicted(owner)
-        owner.post(f"/api/predictions/{answer['id']}/feedback", {"value": 275}, content_type="application/json")
+        owner.post(
+            f"/api/predictions/{answer['id']}/feedback", {"value": 275}, content_type="application/json"
+        )
         before = price_model.dataset.row_count
         response = owner.post(reverse("ml:feedback-rows", args=["houses"]))
         assert response.status_code == 302

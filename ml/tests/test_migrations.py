@@ -23,11 +23,15 @@ def test_existing_versions_join_the_monsters_groups_keeping_their_numbers():
               "n_test": 200, "training_seconds": 1.0, "data_rows": 1000, "data_fingerprint": "f" * 64,
               "data_version": "7", "python_version": "3.11", "sklearn_version": "1.9", "artifact": b"x",
               "sha256": "0" * 64}  # fmt: skip
-    ModelVersion.objects.create(version=4, features=["level", "health"], target="rarity", is_active=True, **common)
+    ModelVersion.objects.create(
+        version=4, features=["level", "health"], target="rarity", is_active=True, **common
+    )
     ModelVersion.objects.create(version=9, features=["level", "type"], target="type", **common)
     try:
         new = migrate(AFTER)
-        versions = {v.version: v for v in new.get_model("ml", "ModelVersion").objects.select_related("dataset")}
+        versions = {
+            v.version: v for v in new.get_model("ml", "ModelVersion").objects.select_related("dataset")
+        }
         assert set(versions) == {4, 9}
         assert {v.dataset.slug for v in versions.values()} == {"monsters"}
         assert (versions[4].target, versions[9].target) == ("rarity", "type")

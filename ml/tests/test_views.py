@@ -118,7 +118,9 @@ class TestVersions:
         for query in ({"a": 1, "b": 2}, {"a": 1, "b": 1}):
             content = client.get(reverse("ml:compare"), query).content.decode()
             boxes = re.findall(r'data-figure="([^"]+)"', content)
-            assert len(boxes) == len(set(boxes)) == 7  # confusion, importance, reliability each; the group's history
+            assert (
+                len(boxes) == len(set(boxes)) == 7
+            )  # confusion, importance, reliability each; the group's history
             for element_id in boxes:
                 assert f'id="{element_id}" type="application/json"' in content
             assert "plotly.min.js" in content
