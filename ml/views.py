@@ -151,7 +151,7 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         form = form_class(initial=dataset_random_row(dataset, machine.features))
     for name, (low, high) in version.metrics.get("ranges", {}).items():
         if name in form.fields:
-            form.fields[name].help_text = f"trained on {low} to {high}"
+            form.fields[name].help_text = f"trained on {_shown(low)} to {_shown(high)}"
     context.update(form=form, **_card(version))
     if asked and not form.is_valid():
         return render(request, "ml/predict.html", context, status=400)
@@ -191,6 +191,11 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         else None,
     )
     return render(request, "ml/predict.html", context)
+
+
+def _shown(value) -> str:
+    """A training range's end as people read it: times (ISO text) to the minute."""
+    return value[:16].replace("T", " ") if isinstance(value, str) else f"{value:g}"
 
 
 def _what_if_values(column, value, metrics: dict) -> list:
