@@ -106,8 +106,8 @@ def reliability_figure(calibration: dict) -> go.Figure:
     return _small(figure, f"Reliability (calibration error {calibration['ece']:.3f})", height=360)
 
 
-def what_if_figure(curve: pd.DataFrame, field: str, value: float) -> go.Figure:
-    """Each class's probability as `field` varies (index), the other inputs held."""
+def what_if_figure(curve: pd.DataFrame, label: str, value: float) -> go.Figure:
+    """Each class's probability as the field labelled `label` varies (index), the other inputs held."""
     classes = list(curve.columns)
     figure = go.Figure(
         [
@@ -117,21 +117,21 @@ def what_if_figure(curve: pd.DataFrame, field: str, value: float) -> go.Figure:
     )
     figure.add_vline(x=value, line={"dash": "dot", "color": "#9aa1b5"})
     figure.update_layout(
-        xaxis_title=field.capitalize(),
+        xaxis_title=label,
         yaxis={"title": "Probability", "range": [0, 1.02], "tickformat": ".0%"},
         hovermode="x unified",
     )
-    return _small(figure, f"What if the {field} changed?", height=360)
+    return _small(figure, f"What if the {label.lower()} changed?", height=360)
 
 
-def value_what_if_figure(curve: pd.DataFrame, field: str, value: float, target: str) -> go.Figure:
+def value_what_if_figure(curve: pd.DataFrame, label: str, value: float, target: str) -> go.Figure:
     """The predicted number as `field` varies (index), the other inputs held."""
     figure = go.Figure(
         go.Scatter(x=curve.index, y=curve[target], mode="lines", name=target, line={"color": COLORWAY[0]})
     )
     figure.add_vline(x=value, line={"dash": "dot", "color": "#9aa1b5"})
-    figure.update_layout(xaxis_title=field, yaxis_title=f"Predicted {target}", showlegend=False)
-    return _small(figure, f"What if the {field} changed?", height=360)
+    figure.update_layout(xaxis_title=label, yaxis_title=f"Predicted {target}", showlegend=False)
+    return _small(figure, f"What if the {label.lower()} changed?", height=360)
 
 
 def actual_predicted_figure(points: dict, target: str) -> go.Figure:

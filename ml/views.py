@@ -167,16 +167,16 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         context["figures"]["figure-probabilities"] = as_dict(
             charts.probability_figure(answer["probabilities"])
         )
-    what_if_fields = [c.name for c in columns if c.is_numeric and stats.get(c.name) is not None]
+    what_if = {c.name: c for c in columns if c.is_numeric and stats.get(c.name) is not None}
     vary = request.GET.get("vary", "level")
-    if what_if_fields:
-        vary = vary if vary in what_if_fields else what_if_fields[0]
-        values = _what_if_values(next(c for c in columns if c.name == vary), stats[vary], version.metrics)
-        curve = machine.what_if(stats, vary, values)
+    if what_if:
+        vary = vary if vary in what_if else next(iter(what_if))
+        varied = what_if[vary]
+        curve = machine.what_if(stats, vary, _what_if_values(varied, stats[vary], version.metrics))
         figure = (
-            charts.value_what_if_figure(curve, vary, stats[vary], version.target)
+            charts.value_what_if_figure(curve, varied.label, stats[vary], version.target)
             if machine.is_regression
-            else charts.what_if_figure(curve, vary, stats[vary])
+            else charts.what_if_figure(curve, varied.label, stats[vary])
         )
         context["figures"]["figure-what-if"] = as_dict(figure)
     context.update(
@@ -184,7 +184,7 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         confidence=f"{answer['confidence']:.1%}" if "confidence" in answer else "",
         stats=stats,
         vary=vary,
-        what_if_fields=what_if_fields,
+        what_if_fields=[(name, column.label) for name, column in what_if.items()],
         # Where a monster of this level keeps its resources (rank 0 to rank 5).
         typical=(2 * stats["level"] - 1, 12 * stats["level"] + 6)
         if dataset.is_builtin and stats.get("level") is not None

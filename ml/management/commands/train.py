@@ -169,7 +169,7 @@ def metrics_table(version: ModelVersion) -> str:
     if version.is_regression:
         interval = metrics["interval"]
         lines.append(f"interval: {interval['level']:.0%} of test rows within "
-                     f"{interval['low']:+.4g} .. {interval['high']:+.4g} of the prediction")  # fmt: skip
+                     f"{interval['low']:+.4f} .. {interval['high']:+.4f} of the prediction")  # fmt: skip
         return "\n".join(lines)
     lines += [
         f"{'calibration':<12}{metrics['calibration']['ece']:>9.4f} expected error",
