@@ -449,3 +449,37 @@ class TestFeedback:
         assert dataset.row_count == before + 1  # each feedback is added once
         staff_only = client_for(people["other"]).post(reverse("ml:feedback-rows", args=["houses"]))
         assert staff_only.status_code == 404
+
+
+class TestGroupControls:
+    def test_the_owner_activates_and_rolls_back_their_datasets_group(self, price_model, people):
+        other = model_version_train(dataset=price_model.dataset, seed=1, activate=False)
+        owner = client_for(people["owner"])
+        assert owner.post(reverse("ml:activate", args=[other.version])).status_code == 302
+        other.refresh_from_db()
+        assert other.is_active
+        rollback = owner.post(reverse("ml:rollback"), {"dataset": "houses", "target": "price"})
+        assert rollback.status_code == 302
+        price_model.refresh_from_db()
+        assert price_model.is_active
+
+    @pytest.mark.parametrize(("who", "status"), [(None, 302), ("other", 403), ("staff", 302)])
+    def test_others_may_not_switch_a_public_datasets_versions(self, price_model, people, who, status):
+        price_model.dataset.is_public = True
+        price_model.dataset.save()
+        other = model_version_train(dataset=price_model.dataset, seed=1, activate=False)
+        client = client_for(people[who] if who else None)
+        response = client.post(reverse("ml:activate", args=[other.version]))
+        assert response.status_code == status
+        other.refresh_from_db()
+        assert other.is_active == (who == "staff")
+        if who is None:
+            assert "/accounts/login/" in response["Location"]
+        refused = client.post(reverse("ml:feedback-rows", args=["houses"]))
+        assert refused.status_code == (302 if who in (None, "staff") else 403)
+
+    def test_the_monsters_stay_staff_only(self, trained_version, people):
+        second = model_version_train(seed=2, activate=False)
+        assert client_for(people["other"]).post(reverse("ml:activate", args=[second.version])).status_code == 403
+        assert client_for(people["other"]).post(reverse("ml:rollback")).status_code == 403
+        assert client_for(people["other"]).get(reverse("ml:monitoring")).status_code == 403
