@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
 	$(RUN_ENV) $(BIN)/python manage.py seed --if-empty --count 1000
 	$(RUN_ENV) $(BIN)/python manage.py train --if-none
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@# The background worker (training, large reseeds) runs beside the server, is started again
 	@# if it dies (a clean exit, as on Ctrl-C, ends the loop), and stops with the server.
 	( trap 'kill $$pid 2>/dev/null; exit' TERM; \
