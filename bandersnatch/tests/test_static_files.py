@@ -17,4 +17,3 @@ def test_collected_files_are_served_compressed(settings, tmp_path):
     plain = client.get("/static/vendor/plotly.min.js")
     assert "Content-Encoding" not in plain and int(plain["Content-Length"]) > 4_000_000
     assert client.get("/static/img/favicon.svg").status_code == 200
-
