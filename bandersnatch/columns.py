@@ -99,6 +99,11 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
+def format_percent(share: float) -> str:
+    """A share (an accuracy, say) as every page shows it: 96.67 %."""
+    return f"{share * 100:.2f} %"
+
+
 def columns_by_name(columns: tuple[Column, ...]) -> dict[str, Column]:
     return {column.name: column for column in columns}
 

@@ -33,6 +33,7 @@ class Param:
     high: float | None = None
     choices: tuple = ()
     help: str = ""
+    label: str = ""  # what a form calls it
 
     def clean(self, name: str, value):
         """`value` as this parameter's type, or ValueError saying what is allowed."""
@@ -71,18 +72,20 @@ class Algorithm:
 
 
 _FOREST = {
-    "n_estimators": Param(int, 100, 1, 1_000, help="Trees."),
-    "max_depth": Param(int, 0, 0, 100, help="0: grow until the leaves are pure."),
-    "min_samples_leaf": Param(int, 1, 1, 1_000),
-    "n_jobs": Param(int, 2, 1, 64, help="Cores to fit and predict with."),
+    "n_estimators": Param(int, 100, 1, 1_000, help="More trees: steadier, slower.", label="Trees"),
+    "max_depth": Param(int, 0, 0, 100, help="0: grow until the leaves are pure.", label="Deepest split"),
+    "min_samples_leaf": Param(int, 1, 1, 1_000, label="Fewest rows in a leaf"),
+    "n_jobs": Param(int, 2, 1, 64, help="Cores to fit and predict with.", label="Cores"),
 }
 ALGORITHMS = {
     "logistic_regression": Algorithm(
         "Logistic regression",
         {CLASSIFICATION: LogisticRegression},
         {
-            "C": Param(float, 1.0, 1e-4, 1e6, help="Inverse regularisation strength."),
-            "max_iter": Param(int, 5_000, 10, 100_000, help="Most solver iterations."),
+            "C": Param(
+                float, 1.0, 1e-4, 1e6, help="Larger: weaker regularisation (C).", label="Freedom of fit"
+            ),
+            "max_iter": Param(int, 5_000, 10, 100_000, help="Most solver iterations.", label="Iterations"),
         },
         scaled=True,
         seeded=False,
@@ -90,7 +93,11 @@ ALGORITHMS = {
     "linear_regression": Algorithm(
         "Linear regression",
         {REGRESSION: Ridge},
-        {"alpha": Param(float, 1.0, 0.0, 1e6, help="Penalty on the weights (ridge); 0: least squares.")},
+        {
+            "alpha": Param(
+                float, 1.0, 0.0, 1e6, help="Ridge penalty on the weights; 0: least squares.", label="Penalty"
+            )
+        },
         scaled=True,
         seeded=False,
     ),
@@ -98,10 +105,14 @@ ALGORITHMS = {
         "Histogram gradient boosting",
         {CLASSIFICATION: HistGradientBoostingClassifier, REGRESSION: HistGradientBoostingRegressor},
         {
-            "max_iter": Param(int, 200, 10, 2_000, help="Boosting rounds."),
-            "learning_rate": Param(float, 0.1, 0.001, 1.0),
-            "max_leaf_nodes": Param(int, 31, 2, 255),
-            "l2_regularization": Param(float, 0.0, 0.0, 100.0),
+            "max_iter": Param(
+                int, 200, 10, 2_000, help="Trees added one after another.", label="Boosting rounds"
+            ),
+            "learning_rate": Param(
+                float, 0.1, 0.001, 1.0, help="How much each round corrects.", label="Learning rate"
+            ),
+            "max_leaf_nodes": Param(int, 31, 2, 255, label="Most leaves per tree"),
+            "l2_regularization": Param(float, 0.0, 0.0, 100.0, label="L2 penalty"),
         },
         scaled=False,
         seeded=True,
@@ -117,8 +128,14 @@ ALGORITHMS = {
         "k-nearest neighbours",
         {CLASSIFICATION: KNeighborsClassifier, REGRESSION: KNeighborsRegressor},
         {
-            "n_neighbors": Param(int, 15, 1, 500),
-            "weights": Param(str, "distance", choices=("uniform", "distance")),
+            "n_neighbors": Param(int, 15, 1, 500, label="Neighbours"),
+            "weights": Param(
+                str,
+                "distance",
+                choices=("uniform", "distance"),
+                help="distance: nearer neighbours count more.",
+                label="Weighting",
+            ),
         },
         scaled=True,
         seeded=False,

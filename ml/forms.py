@@ -213,7 +213,12 @@ def train_initial(options: dict) -> dict:
 
 
 def _param_field(param) -> forms.Field:
-    options = {"required": False, "initial": param.default, "help_text": param.help}
+    options = {
+        "required": False,
+        "initial": param.default,
+        "help_text": param.help,
+        "label": param.label or None,
+    }
     if param.choices:
         return forms.ChoiceField(choices=[(c, c) for c in param.choices], **options)
     bounds = {"min_value": param.low, "max_value": param.high}

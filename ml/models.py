@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from bandersnatch.columns import column_from_dict, format_percent
+
 
 def algorithm_choices() -> list[tuple[str, str]]:
     from .algorithms import ALGORITHMS  # scikit-learn: imported when the choices are asked for
@@ -101,12 +103,12 @@ class ModelVersion(models.Model):
 
     @property
     def headline_text(self) -> str:
-        return f"R² {self.headline:.3f}" if self.is_regression else f"accuracy {self.headline:.2%}"
+        return (
+            f"R² {self.headline:.3f}" if self.is_regression else f"accuracy {format_percent(self.headline)}"
+        )
 
     @property
     def input_columns(self):
-        from bandersnatch.columns import column_from_dict
-
         return tuple(column_from_dict(data) for data in self.inputs)
 
 

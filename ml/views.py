@@ -18,6 +18,7 @@ from analytics.models import Dataset
 from analytics.profile import dataset_profile
 from analytics.table import dataset_random_row
 from bandersnatch.access import staff_required
+from bandersnatch.columns import format_percent
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
 from monsters.services import monsters_dataset
@@ -181,7 +182,7 @@ def _predict_page(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         context["figures"]["figure-what-if"] = as_dict(figure)
     context.update(
         answer=answer,
-        confidence=f"{answer['confidence']:.1%}" if "confidence" in answer else "",
+        confidence=format_percent(answer["confidence"]) if "confidence" in answer else "",
         stats=stats,
         vary=vary,
         what_if_fields=[(name, column.label) for name, column in what_if.items()],
@@ -376,7 +377,7 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
     ]
     for name in names:
         x, y = a.metrics.get(name), b.metrics.get(name)
-        rows.append((METRIC_LABELS[name], _figure(x), _figure(y), _better(name, x, y)))
+        rows.append((METRIC_LABELS[name], _figure(x, name), _figure(y, name), _better(name, x, y)))
     if not a.is_regression:
         x, y = a.metrics["calibration"]["ece"], b.metrics["calibration"]["ece"]
         rows.append(("Calibration error", _figure(x), _figure(y), _better("ece", x, y)))
@@ -390,8 +391,10 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
     return rows
 
 
-def _figure(value) -> str:
-    return "—" if value is None else f"{value:.4f}"
+def _figure(value, name: str = "") -> str:
+    if value is None:
+        return "—"
+    return format_percent(value) if name == "accuracy" else f"{value:.4f}"
 
 
 def _better(name: str, x, y) -> str:
@@ -472,7 +475,16 @@ def _trainable_version(request: HttpRequest, number: int) -> ModelVersion:
 @login_required
 @require_POST
 def activate(request: HttpRequest, number: int) -> HttpResponse:
+    """Make a version its group's active one; one that scores lower than the active one is
+    activated only once confirmed (the form posts `confirmed`)."""
     version = _trainable_version(request, number)
+    active = (
+        ModelVersion.objects.without_blobs().of_group(version.dataset_id, version.target)
+        .filter(is_active=True).exclude(pk=version.pk).first()
+    )  # fmt: skip
+    lower = active is not None and active.task == version.task and version.headline < active.headline
+    if lower and not request.POST.get("confirmed"):
+        return render(request, "ml/activate_confirm.html", {"version": version, "active": active})
     model_version_activate(version=version, actor=request.user)
     messages.success(
         request, f"Model v{number} is now the active version of {version.dataset.name} {version.target}."

@@ -455,7 +455,9 @@ class TestGroupControls:
     def test_the_owner_activates_and_rolls_back_their_datasets_group(self, price_model, people):
         other = model_version_train(dataset=price_model.dataset, seed=1, activate=False)
         owner = client_for(people["owner"])
-        assert owner.post(reverse("ml:activate", args=[other.version])).status_code == 302
+        assert (
+            owner.post(reverse("ml:activate", args=[other.version]), {"confirmed": "yes"}).status_code == 302
+        )
         other.refresh_from_db()
         assert other.is_active
         rollback = owner.post(reverse("ml:rollback"), {"dataset": "houses", "target": "price"})
@@ -469,7 +471,7 @@ class TestGroupControls:
         price_model.dataset.save()
         other = model_version_train(dataset=price_model.dataset, seed=1, activate=False)
         client = client_for(people[who] if who else None)
-        response = client.post(reverse("ml:activate", args=[other.version]))
+        response = client.post(reverse("ml:activate", args=[other.version]), {"confirmed": "yes"})
         assert response.status_code == status
         other.refresh_from_db()
         assert other.is_active == (who == "staff")
@@ -484,3 +486,22 @@ class TestGroupControls:
         assert plain.post(reverse("ml:activate", args=[second.version])).status_code == 403
         assert plain.post(reverse("ml:rollback")).status_code == 403
         assert plain.get(reverse("ml:monitoring")).status_code == 403
+
+
+def test_a_monsters_page_offers_to_predict_it(client, trained_version):
+    from monsters.models import Monster
+
+    monster = Monster.objects.order_by("pk").first()
+    content = client.get(monster.get_absolute_url()).content.decode()
+    link = f"{reverse('ml:predict')}?level={monster.level}&amp;health={monster.health}"
+    assert link in content
+    page = client.get(
+        reverse("ml:predict"),
+        {
+            "level": monster.level,
+            "health": monster.health,
+            "energy": monster.energy,
+            "sanity": monster.sanity,
+        },
+    )
+    assert page.status_code == 200 and page.context["answer"]["prediction"] == monster.rarity

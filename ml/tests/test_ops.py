@@ -108,7 +108,10 @@ class TestActivation:
     def test_staff_activate_any_version_by_post(self, staff, admin_user, trained_version):
         other = model_version_train(algorithm="k_nearest_neighbours", seed=1, activate=False)
         assert staff.get(reverse("ml:activate", args=[other.version])).status_code == 405
-        response = staff.post(reverse("ml:activate", args=[other.version]))
+        asked = staff.post(reverse("ml:activate", args=[other.version]))  # it scores lower: confirm first
+        assert asked.status_code == 200 and "scores lower than the active" in asked.content.decode()
+        assert ModelVersion.objects.get(is_active=True) == trained_version
+        response = staff.post(reverse("ml:activate", args=[other.version]), {"confirmed": "yes"})
         assert response.status_code == 302
         assert ModelVersion.objects.get(is_active=True) == other
         promotion = Promotion.objects.first()

@@ -29,7 +29,7 @@ class TestPredictPage:
         response = client.get(PREDICT, MONSTER)
         content = response.content.decode()
         assert response.context["answer"]["prediction"] == "Rank 1"
-        assert re.search(r"\d+\.\d% confident", content)
+        assert re.search(r"\d+\.\d\d % confident", content)
         for element in (
             "figure-probabilities",
             "figure-what-if",
@@ -43,7 +43,11 @@ class TestPredictPage:
     def test_absurd_stats_are_flagged(self, client, trained_version):
         response = client.get(PREDICT, {"level": 1, "health": 900, "energy": 3, "sanity": 2})
         assert response.status_code == 200
-        assert "unlike any monster the model learned from" in response.content.decode()
+        content = response.content.decode()
+        assert "unlike any monster the model learned from" in content
+        assert "confident, for rows like the training data: these are not" in content  # which to trust
+        usual = client.get(PREDICT, MONSTER).content.decode()
+        assert "these are not" not in usual
 
     @pytest.mark.parametrize(
         ("params", "field", "message"),
