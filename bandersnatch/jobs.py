@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 FOLLOWED = "bandersnatch.followed_jobs"  # session key: jobs to tell the user about
 WORKER_LOST = "bandersnatch.jobs.WorkerLost"
+CANCELLED = "bandersnatch.jobs.Cancelled"
 WORKER_LOST_MESSAGE = (
     "The worker running this job stopped (it was killed or crashed) before the job finished. "
     "Its changes were rolled back: the data and the models are as they were."
@@ -157,9 +158,11 @@ class JobProgress:
         self.total = total
         self.reported_at = 0.0
 
-    def __call__(self, done: int, note: str = "") -> None:
+    def __call__(self, done: int, note: str = "", *, force: bool = False) -> None:
+        """Record `done` (of `total`) and a note; `force` for a step worth showing at once (a
+        new stage), else at most every PROGRESS_SECONDS."""
         now = time.monotonic()
-        if connection.vendor != "postgresql" or now - self.reported_at < PROGRESS_SECONDS:
+        if connection.vendor != "postgresql" or (now - self.reported_at < PROGRESS_SECONDS and not force):
             return
         self.reported_at = now
         progress = {"done": done, "total": self.total, "unit": self.unit, "note": note}
@@ -203,9 +206,28 @@ def job_state(job: Job) -> JobState:
     return state
 
 
+def job_cancel(job: Job, *, actor) -> bool:
+    """Cancel a job that no worker has taken yet; False when one has (it then runs to its end).
+
+    One UPDATE guarded by the queued status: a worker claims a job the same way,
+    so exactly one of the two wins.
+    """
+    cancelled = DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.READY).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path=CANCELLED,
+        traceback=f"Cancelled by {actor.get_username()} before it started.",
+    )
+    if cancelled:
+        logger.info("Job %s cancelled by %s before it started", job.pk, actor.get_username())
+    return bool(cancelled)
+
+
 def _one_line(exception_class_path: str, traceback: str) -> str:
     if exception_class_path == WORKER_LOST:
         return WORKER_LOST_MESSAGE
+    if exception_class_path == CANCELLED:
+        return traceback
     last = traceback.strip().splitlines()[-1] if traceback.strip() else exception_class_path
     name, _, message = last.partition(": ")
     return message.strip("[]'\"") if message else name

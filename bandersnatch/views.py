@@ -5,17 +5,18 @@ from __future__ import annotations
 import sys
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views import defaults
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .access import staff_required
 from .context_processors import page_timer
 from .db import DATABASE_DOWN_MESSAGE, database_unreachable
-from .jobs import job_queue_health, job_state
+from .jobs import job_cancel, job_queue_health, job_state
 from .middleware import API_PREFIX
 from .models import AuditEntry, Job
 
@@ -57,7 +58,20 @@ def job_status(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
     """The job's status and progress for the page's polling script."""
     state = job_state(_job_for(request, pk))
     body = {"status": state.status, "finished": state.finished, "error": state.error}
-    return JsonResponse({**body, "progress": state.job.progress})
+    started = state.started_at.isoformat() if state.started_at else None
+    return JsonResponse({**body, "progress": state.job.progress, "started_at": started})
+
+
+@staff_required
+@require_POST
+def job_cancel_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Staff cancel a job that waits for a worker."""
+    job = get_object_or_404(Job, pk=pk)
+    if job_cancel(job, actor=request.user):
+        messages.success(request, "The job was cancelled before it started; nothing was changed.")
+    else:
+        messages.error(request, "A worker has taken the job already: it runs to its end.")
+    return redirect(job)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -37,7 +37,7 @@ from .monster_features import DEFAULT_FEATURES, DEFAULT_TARGET, takes_engineerin
 from .prediction_log import writer
 from .scoring import HEADLINE, score
 from .signing import DETECTOR, PIPELINE, blob_signature, blob_signature_valid
-from .training import fit_and_score
+from .training import STAGES, fit_and_score, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def model_version_train(
     test_size: float = 0.2,
     activate: bool | None = None,
     created_by=None,
+    progress=no_progress,
 ) -> ModelVersion:
     """Train on every row of `dataset` (default: the monsters) and store the next ModelVersion.
 
@@ -110,9 +111,10 @@ def model_version_train(
     every usable column, on the monsters to their four numbers (whose own
     engineering gives the rarity model its 99 %).  activate=None activates it
     when its group (dataset and target) has no active version, or when it beats
-    the active one on the new test rows (both scored on the same rows).  Slow
-    work happens before the transaction; ValidationError (one line) for bad
-    input, with nothing stored.
+    the active one on the new test rows (both scored on the same rows).
+    `progress(stage, note)` hears of each of training.STAGES.  Slow work happens
+    before the transaction; ValidationError (one line) for bad input, with
+    nothing stored.
     """
     dataset = dataset or monsters_dataset()
     target = target or default_target(dataset)
@@ -123,15 +125,17 @@ def model_version_train(
     data_version = dataset.data_version()
     active = ModelVersion.objects.without_blobs().of_group(dataset, target).filter(is_active=True).first()
     wanted = None if features is None else {*features, target, *(active.features if active else ())}
+    progress(0, f"{STAGES[0]} of {dataset.name}")
     frame = dataset_frame(dataset, _frame_columns(dataset, wanted))
     try:
         result = fit_and_score(
             frame, columns=dataset.column_list, target=target, features=features, task=task,
             algorithm=algorithm, params=params, cleaning=cleaning, drop_first=drop_first,
-            test_size=test_size, random_state=seed, engineered=engineered,
+            test_size=test_size, random_state=seed, engineered=engineered, progress=progress,
         )  # fmt: skip
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+    progress(6, STAGES[6])
     artifact = _dump(result.pipeline)
     detector = _dump(result.detector) if result.detector is not None else None
     fields = {

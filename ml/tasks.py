@@ -5,9 +5,10 @@ from django.urls import reverse
 from django_tasks import TaskContext, task
 
 from analytics.models import Dataset
-from bandersnatch.jobs import job_running
+from bandersnatch.jobs import JobProgress, job_running
 
 from .services import model_version_train
+from .training import STAGES
 
 
 @task(takes_context=True)
@@ -18,8 +19,13 @@ def train(
     (by name: job_start takes `task` itself); stored (and activated) at the end."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     dataset = Dataset.objects.get(pk=dataset_id) if dataset_id else None
+    stages = JobProgress(context.task_result.id, unit="stages", total=len(STAGES))
+
+    def report(stage: int, note: str) -> None:
+        stages(stage, note, force=True)  # a new stage shows at once
+
     with job_running(context):
-        version = model_version_train(dataset=dataset, created_by=actor, **options)
+        version = model_version_train(dataset=dataset, created_by=actor, progress=report, **options)
     state = "It is now the active version" if version.is_active else "It was not activated"
     return {
         "message": f"Trained model v{version.version}: test {version.headline_text}. {state}.",

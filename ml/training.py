@@ -46,6 +46,20 @@ MOSTLY_UNIQUE = 0.5  # a text column with more distinct values than this share o
 # this are recalibrated (isotonic regression, cross-validated on the training rows).
 CALIBRATION_LIMIT = 0.03
 DETECTOR_ROWS = 20_000  # the in-distribution check remembers at most this many rows
+# What a training run does, in order, as its job page shows it (progress(stage, note)).
+STAGES = (
+    "reading the rows",
+    "fitting",
+    "scoring on the test rows",
+    "calibrating the probabilities",
+    "measuring what each feature adds",
+    "fitting the in-distribution check",
+    "storing the version",
+)
+
+
+def no_progress(stage: int, note: str) -> None:
+    """The default of fit_and_score's `progress`: report nothing."""
 
 
 def task_choices(column: Column, distinct: int) -> tuple[str, ...]:
@@ -266,6 +280,7 @@ def fit_and_score(
     features=None,
     random_state: int | None = None,
     engineered: bool | None = None,
+    progress=no_progress,
     **options,
 ) -> TrainingResult:
     """Split, fit, calibrate if needed, and measure a pipeline on `frame`.
@@ -274,9 +289,10 @@ def fit_and_score(
     default features are their four numbers and whose engineering applies
     when every feature is a monster field).  `options`: task, algorithm,
     params, cleaning ({feature: {"empty", "constant"}}), drop_first,
-    test_size.  A classification split is stratified, so every class is in
-    both parts.  The same frame and random_state give the same pipeline and
-    metrics.  ValueError (one line) for settings or data that cannot train.
+    test_size.  `progress(stage, note)` hears of each of STAGES as it begins.
+    A classification split is stratified, so every class is in both parts.
+    The same frame and random_state give the same pipeline and metrics.
+    ValueError (one line) for settings or data that cannot train.
     """
     started = time.perf_counter()
     if columns is None:
@@ -293,19 +309,23 @@ def fit_and_score(
         rows[settings.names], y, test_size=settings.test_size, stratify=y if classify else None,
         random_state=random_state,
     )  # fmt: skip
+    progress(1, f"{STAGES[1]} {ALGORITHMS[settings.algorithm].label.lower()} on {len(train):,} rows")
     pipeline = build_pipeline(settings, random_state).fit(train, y_train)
+    progress(2, f"{STAGES[2]} ({len(test):,})")
     metrics = score(pipeline, test, y_test, settings.task, random_state=random_state)
     if classify:
         pipeline, metrics = _calibrated(
-            pipeline, metrics, settings, train, y_train, test, y_test, random_state
+            pipeline, metrics, settings, train, y_train, test, y_test, random_state, progress
         )
     metrics["baseline"] = baseline(settings.task, y_train, test, y_test)
+    progress(4, STAGES[4])
     metrics["feature_importance"] = importances(pipeline, test, y_test, random_state=random_state)
     metrics["left_out"] = left_out
     metrics["ranges"] = _ranges(train, settings.features)
     numeric = [column.name for column in settings.features if column.is_numeric]
     detector = None
     if numeric:
+        progress(5, STAGES[5])
         sample = (
             train if len(train) <= DETECTOR_ROWS else train.sample(DETECTOR_ROWS, random_state=random_state)
         )
@@ -328,9 +348,10 @@ def fit_and_score(
     )
 
 
-def _calibrated(pipeline, metrics, settings, train, y_train, test, y_test, random_state):
+def _calibrated(pipeline, metrics, settings, train, y_train, test, y_test, random_state, progress):
     """The pipeline recalibrated (isotonic) when its probabilities are off and that helps."""
     if metrics["calibration"]["ece"] > CALIBRATION_LIMIT and y_train.value_counts().min() >= 3:
+        progress(3, STAGES[3])
         calibrated = CalibratedClassifierCV(build_pipeline(settings, random_state), method="isotonic", cv=3)
         calibrated.fit(train, y_train)
         calibrated_metrics = score(calibrated, test, y_test)

@@ -306,7 +306,7 @@ class TestJobPage:
         content = page.content.decode()
         assert "queued" in content and "This page updates itself" in content and "js/job.js" in content
         assert client.get(reverse("job-status", args=[job.pk])).json() == {
-            "status": "queued", "finished": False, "error": "", "progress": {},
+            "status": "queued", "finished": False, "error": "", "progress": {}, "started_at": None,
         }  # fmt: skip
         run_worker()
         content = client.get(reverse("job", args=[job.pk])).content.decode()
@@ -381,3 +381,58 @@ class TestProgress:
         progress(1)
         progress(2)  # too soon: not written
         assert Job.objects.get(pk=job.pk).progress["done"] == 1
+        progress(3, "a new stage", force=True)  # a stage shows at once
+        assert Job.objects.get(pk=job.pk).progress["done"] == 3
+
+    def test_a_training_job_reports_each_stage(self, admin_user, monkeypatch):
+        from ml import tasks as ml_tasks
+        from ml.training import STAGES
+
+        monsters_seed(count=200, seed=1)
+        seen = []
+        real = ml_tasks.JobProgress.__call__
+
+        def recorded(self, done, note="", *, force=False):
+            seen.append((done, force))
+            real(self, done, note, force=force)
+
+        monkeypatch.setattr(ml_tasks.JobProgress, "__call__", recorded)
+        job = job_start(ml_tasks.train, kind=Job.Kind.TRAIN, summary="Train", actor=admin_user,
+                        actor_id=admin_user.pk, options={"seed": 1})  # fmt: skip
+        run_worker()
+        assert job_state(job).status == "succeeded"
+        stages = [done for done, _ in seen]
+        assert [done for done in stages if done != 3] == [0, 1, 2, 4, 5, 6]  # 3: only when it recalibrates
+        assert stages == sorted(stages) and all(force for _, force in seen)
+        last = Job.objects.get(pk=job.pk).progress
+        assert last == {"done": 6, "total": len(STAGES), "unit": "stages", "note": "storing the version"}
+
+
+class TestCancel:
+    def test_staff_cancel_a_queued_job_and_no_worker_runs_it(self, client, admin_user):
+        job = reseed_job(actor=admin_user)
+        client.force_login(admin_user)
+        assert "Cancel this job" in client.get(reverse("job", args=[job.pk])).content.decode()
+        response = client.post(reverse("job-cancel", args=[job.pk]))
+        assert response.status_code == 302
+        state = job_state(job)
+        assert state.status == "failed" and state.error == "Cancelled by admin before it started."
+        run_worker()
+        assert Monster.objects.count() == 0  # the reseed never ran
+
+    def test_a_job_a_worker_took_cannot_be_cancelled(self, client, admin_user):
+        job = reseed_job(actor=admin_user)
+        run_worker()
+        client.force_login(admin_user)
+        client.post(reverse("job-cancel", args=[job.pk]))
+        assert job_state(job).status == "succeeded"
+        assert "runs to its end" in client.get(reverse("job", args=[job.pk])).content.decode()
+
+    def test_only_staff_cancel(self, client, admin_user):
+        from django.contrib.auth.models import User
+
+        job = reseed_job(actor=admin_user)
+        client.force_login(User.objects.create_user("plain"))
+        assert client.post(reverse("job-cancel", args=[job.pk])).status_code == 403
+        assert client.get(reverse("job-cancel", args=[job.pk])).status_code == 403
+        assert job_state(job).status == "queued"

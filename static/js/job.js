@@ -1,12 +1,28 @@
 // Poll a running job's status and reload the page when it changes, so the
 // result (or the error) shows as soon as the job finishes; meanwhile show the
-// progress the job reports.
+// progress the job reports, the time it has run, and (for rows or bytes) an
+// estimate of what is left at the pace so far.
 (function () {
   "use strict";
   var element = document.getElementById("job");
   if (!element) return;
   var shown = element.dataset.status;
   var bar = element.querySelector("[data-job-progress]");
+  var clock = element.querySelector("[data-job-elapsed]");
+  function seconds(value) {
+    return value < 90 ? Math.round(value) + " s" : Math.round(value / 60) + " min";
+  }
+  function showTime(startedAt, progress) {
+    if (!clock || !startedAt) return;
+    var elapsed = (Date.now() - Date.parse(startedAt)) / 1000;
+    var text = seconds(Math.max(elapsed, 0)) + " elapsed";
+    var counted = progress && progress.unit !== "stages" && progress.total && progress.done > 0;
+    if (counted && progress.done < progress.total) {
+      text += ", about " + seconds(elapsed * (progress.total - progress.done) / progress.done) + " left";
+    }
+    clock.textContent = text;
+    clock.hidden = false;
+  }
   function showProgress(progress) {
     if (!bar || !progress || progress.done === undefined) return;
     bar.hidden = false;
@@ -21,6 +37,7 @@
       .then(function (body) {
         if (body.status !== shown) return window.location.reload();
         showProgress(body.progress);
+        showTime(body.started_at, body.progress);
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 5000); });
