@@ -71,6 +71,13 @@ class JobState:
     def finished(self) -> bool:
         return self.status in ("succeeded", "failed")
 
+    @property
+    def seconds(self) -> float | None:
+        """How long it ran, once finished (None if it never started)."""
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
 
 @dataclass
 class QueueHealth:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -311,6 +312,7 @@ class TestJobPage:
         run_worker()
         content = client.get(reverse("job", args=[job.pk])).content.decode()
         assert "succeeded" in content and "Replaced every monster with 40 new ones." in content
+        assert re.search(r"\(ran \d+\.\d s\)", content)
         assert "js/job.js" not in content  # nothing left to wait for
 
     def test_the_user_is_told_on_their_next_page_when_it_finishes(self, client, admin_user, monkeypatch):
