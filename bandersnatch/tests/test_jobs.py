@@ -386,6 +386,13 @@ class TestProgress:
         progress(3, "a new stage", force=True)  # a stage shows at once
         assert Job.objects.get(pk=job.pk).progress["done"] == 3
 
+    def test_a_reseed_job_reports_its_rows(self, admin_user):
+        job = reseed_job(count=40, actor=admin_user)
+        run_worker()
+        assert Job.objects.get(pk=job.pk).progress == {
+            "done": 40, "total": 40, "unit": "rows", "note": "40 of 40 monsters made; building the indexes",
+        }  # fmt: skip
+
     def test_a_training_job_reports_each_stage(self, admin_user, monkeypatch):
         from ml import tasks as ml_tasks
         from ml.training import STAGES
