@@ -12,7 +12,7 @@ urlpatterns = [
     path("ops/", views.ops, name="ops"),
     path("ops/jobs/<uuid:pk>/", views.job_detail, name="job"),
     path("ops/jobs/<uuid:pk>/status", views.job_status, name="job-status"),
-    path("ops/jobs/<uuid:pk>/cancel", views.job_cancel_page, name="job-cancel"),
+    path("ops/jobs/<uuid:pk>/cancel/", views.job_cancel_page, name="job-cancel"),
     # Django's account views, without password reset: it needs a mail server.
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.sign_in, name="login"),
