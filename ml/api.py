@@ -15,11 +15,11 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.utils import check_csrf
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic import ValidationError as SchemaError
 
 from analytics.models import Dataset
-from bandersnatch.columns import Column, column_from_dict, format_number
+from bandersnatch.columns import Column, format_number
 from bandersnatch.db import DATABASE_DOWN_MESSAGE
 from bandersnatch.jobs import job_queue_health
 from bandersnatch.schemas import input_schema
@@ -91,7 +91,7 @@ class ModelCard(Schema):
     @staticmethod
     def resolve_input_schema(version: ModelVersion) -> dict:
         """One record as this version takes it, as JSON Schema (every feature required)."""
-        schema = _documented(record_model(version).model_json_schema())
+        schema = _documented(record_model(version.version, version.input_columns).model_json_schema())
         schema["required"] = list(version.features)
         return schema
 
@@ -107,14 +107,9 @@ class Readiness(Health):
 
 
 @lru_cache(maxsize=128)
-def _record_model(version: int, description: str) -> type[BaseModel]:
-    columns = tuple(column_from_dict(data) for data in json.loads(description))
-    return input_schema(f"InputsOfVersion{version}", columns)
-
-
-def record_model(version: ModelVersion) -> type[BaseModel]:
-    """One record of `version`'s inputs as a pydantic model, built once per version."""
-    return _record_model(version.version, json.dumps(version.inputs, sort_keys=True))
+def record_model(version: int | None, inputs: tuple[Column, ...]) -> type[BaseModel]:
+    """One record of a version's input columns as a pydantic model, built once per version."""
+    return input_schema(f"InputsOfVersion{version}", inputs)
 
 
 # The prediction body, described for the docs: parse_records() checks it by
@@ -280,11 +275,6 @@ def _predict(request: HttpRequest, machine: Machine):
     return answers[0] if single else {"predictions": answers}
 
 
-@lru_cache(maxsize=128)
-def _record_adapter(version: int | None, inputs: tuple[Column, ...]) -> TypeAdapter:
-    return TypeAdapter(input_schema(f"InputsOfVersion{version}", inputs))
-
-
 def json_object(request: HttpRequest, what: str) -> dict:
     """The body as a JSON object, read by hand to name each problem: 413 too big, 415 not JSON,
     400 not valid JSON (or nested deeper than Python's recursion limit lets json.loads read)
@@ -327,14 +317,14 @@ def parse_records(request: HttpRequest, machine: Machine) -> tuple[list[dict], b
         if not isinstance(records, list) or not 1 <= len(records) <= MAX_INSTANCES:
             raise HttpError(400, f"instances must be a list of 1 to {MAX_INSTANCES:,} records.")
     inputs = {column.name: column for column in machine.inputs}
-    adapter = _record_adapter(machine.version, machine.inputs)
+    schema = record_model(machine.version, machine.inputs)
     cleaned = []
     for index, record in enumerate(records):
         where = "" if single else f"instances[{index}]: "
         if not isinstance(record, dict):
             raise HttpError(400, f"{where}each record must be a JSON object.")
         try:
-            stats = adapter.validate_python(record).model_dump(exclude_unset=True)
+            stats = schema.model_validate(record).model_dump(exclude_unset=True)
         except SchemaError as exc:
             raise HttpError(400, where + describe(exc, inputs)) from None
         missing = [feature for feature in machine.features if feature not in stats]

@@ -167,9 +167,9 @@ def datetime_part_names(transformer, names) -> list[str]:
 def _imputer(plan: FeaturePlan) -> SimpleImputer:
     if plan.empty in ("zero", "constant"):
         return SimpleImputer(strategy="constant", fill_value=0.0 if plan.empty == "zero" else plan.constant)
-    # "drop" leaves no empty cell in training; an imputer stays so the pipeline takes any row.
-    strategy = "most_frequent" if plan.shape == "category" and plan.empty == "drop" else plan.empty
-    return SimpleImputer(strategy="median" if strategy == "drop" else strategy)
+    if plan.empty == "drop":  # no empty cell reaches training; an imputer stays so any row is taken
+        return SimpleImputer(strategy="most_frequent" if plan.shape == "category" else "median")
+    return SimpleImputer(strategy=plan.empty)
 
 
 def cleaning_transformer(plans: list[FeaturePlan], *, scaled: bool, drop_first: bool) -> ColumnTransformer:

@@ -153,13 +153,15 @@ def feedback_rows_add(*, dataset: Dataset, actor=None) -> tuple[int, int]:
         raise ValidationError("Feedback is not added to the built-in monsters.")
     targets = dict(ModelVersion.objects.filter(dataset=dataset).values_list("version", "target"))
     columns = dataset.column_list
+    pending = feedback_rows_pending(dataset).order_by("pk")
+    entries = list(pending.values_list("pk", "inputs", "model_version", "feedback_value"))
     rows, used = [], []
-    for entry in feedback_rows_pending(dataset).order_by("pk"):
-        row = _labelled_row(columns, {**entry.inputs, targets[entry.model_version]: entry.feedback_value})
+    for pk, inputs, number, true in entries:
+        row = _labelled_row(columns, {**inputs, targets[number]: true})
         if row is not None:
             rows.append(row)
-            used.append(entry.pk)
-    skipped = feedback_rows_pending(dataset).count() - len(rows)
+            used.append(pk)
+    skipped = len(entries) - len(rows)
     if not rows:
         return 0, skipped
     model = row_model(dataset.table, dataset.columns)

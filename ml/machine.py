@@ -32,15 +32,13 @@ class Machine:
     trained_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     detector: object | None = None  # in-distribution check: predict() gives 1 (like) or -1
     task: str = CLASSIFICATION
-    interval: tuple[float, float] | None = None  # regression: residual quantiles added to a prediction
-    interval_level: float | None = None
+    interval: dict | None = None  # regression: {"level", "low", "high"}, the test residuals' quantiles
     inputs: tuple = ()  # the input columns (bandersnatch.columns.Column): what a prediction takes
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, **options) -> Machine:
         """Train on `df` (options as training.fit_and_score takes them)."""
         result = fit_and_score(df, **options)
-        interval = result.metrics.get("interval")
         return cls(
             pipeline=result.pipeline,
             features=result.features,
@@ -48,8 +46,7 @@ class Machine:
             algorithm=result.algorithm,
             detector=result.detector,
             task=result.task,
-            interval=(interval["low"], interval["high"]) if interval else None,
-            interval_level=interval["level"] if interval else None,
+            interval=result.metrics.get("interval"),
             inputs=result.inputs,
         )
 
@@ -112,10 +109,11 @@ class Machine:
         rows = self.rows(records)
         usual = self.in_distribution(rows)
         if self.is_regression:
-            low, high = self.interval or (0.0, 0.0)
+            interval = self.interval or {"level": None, "low": 0.0, "high": 0.0}
+            low, high = interval["low"], interval["high"]
             return [
                 {"prediction": float(value), "interval": [float(value + low), float(value + high)],
-                 "interval_level": self.interval_level, "model_version": self.version,
+                 "interval_level": interval["level"], "model_version": self.version,
                  "in_distribution": bool(in_distribution)}
                 for value, in_distribution in zip(self.values(rows), usual, strict=True)
             ]  # fmt: skip

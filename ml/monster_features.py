@@ -36,6 +36,13 @@ def takes_engineering(features: list[str]) -> bool:
     return bool(features) and all(feature in FEATURES for feature in features)
 
 
+def monster_settings(features) -> tuple[list[str], bool]:
+    """The monsters' features (their four numbers when none are given) and whether the engineering
+    applies to them."""
+    features = list(DEFAULT_FEATURES) if features is None else list(features)
+    return features, takes_engineering(features)
+
+
 def feature_steps(features: list[str]):
     """The steps that turn raw fields into model inputs.
 

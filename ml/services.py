@@ -33,7 +33,7 @@ from monsters.services import monsters_dataset
 
 from .machine import Machine
 from .models import ModelVersion, PredictionLog, Promotion
-from .monster_features import DEFAULT_FEATURES, DEFAULT_TARGET, takes_engineering
+from .monster_features import DEFAULT_TARGET, monster_settings
 from .prediction_log import writer
 from .scoring import HEADLINE, score
 from .signing import DETECTOR, PIPELINE, blob_signature, blob_signature_valid
@@ -75,10 +75,14 @@ def _fingerprint(frame: pd.DataFrame) -> str:
 MONSTERS = "monsters"  # the built-in dataset's slug
 
 
+def is_monsters(dataset: Dataset) -> bool:
+    return dataset.is_builtin and dataset.slug == MONSTERS
+
+
 def default_target(dataset: Dataset) -> str:
     """What a dataset's models predict unless told: the monsters' rarity, else the last column
     that can be a target (tables tend to keep it last)."""
-    if dataset.is_builtin and dataset.slug == MONSTERS:
+    if is_monsters(dataset):
         return DEFAULT_TARGET
     targets = [column.name for column in dataset.column_list if column.kind != "datetime"]
     return targets[-1] if targets else ""
@@ -118,10 +122,9 @@ def model_version_train(
     """
     dataset = dataset or monsters_dataset()
     target = target or default_target(dataset)
-    builtin = dataset.is_builtin and dataset.slug == MONSTERS
-    if builtin and features is None:
-        features = list(DEFAULT_FEATURES)
-    engineered = builtin and takes_engineering(list(features))
+    engineered = False
+    if is_monsters(dataset):
+        features, engineered = monster_settings(features)
     data_version = dataset.data_version()
     active = ModelVersion.objects.without_blobs().of_group(dataset, target).filter(is_active=True).first()
     wanted = None if features is None else {*features, target, *(active.features if active else ())}
@@ -412,7 +415,6 @@ def _load(pk: int, sha256: str) -> Machine:
         raise _refuse(version, "pipeline does not match its sha256")
     artifact = model_version_artifact(version)
     detector = model_version_detector(version)
-    interval = version.metrics.get("interval")
     machine = Machine(
         pipeline=_unpickle(version, artifact, "pipeline"),
         features=list(version.features),
@@ -422,8 +424,7 @@ def _load(pk: int, sha256: str) -> Machine:
         trained_at=version.created_at,
         detector=_unpickle(version, detector, "in-distribution check") if detector is not None else None,
         task=version.task,
-        interval=(interval["low"], interval["high"]) if interval else None,
-        interval_level=interval["level"] if interval else None,
+        interval=version.metrics.get("interval"),
         inputs=version.input_columns,
     )
     logger.info("Loaded model v%d into this process", version.version)
@@ -555,7 +556,7 @@ def prediction_monitoring(*, days: int = 30, slug: str = MONSTERS, target: str =
 def data_changes_since(version: ModelVersion) -> dict:
     """How the dataset moved since `version` was trained: rows added, and whether it changed."""
     dataset = version.dataset
-    if dataset.is_builtin and dataset.slug == MONSTERS:
+    if is_monsters(dataset):
         now = count_rows(Monster.objects.all())
         rows, is_estimate = now.value, now.is_estimate
     else:

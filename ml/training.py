@@ -12,7 +12,7 @@ which is what takes the rarity model to 99 %.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,7 @@ from monsters.columns import MONSTER_COLUMNS
 
 from .algorithms import ALGORITHMS, CLASSIFICATION, REGRESSION, TASKS, clean_algorithm, clean_params
 from .cleaning import FeaturePlan, cleaning_transformer, feature_plans, rows_to_drop
-from .monster_features import (
-    DEFAULT_FEATURES,
-    DEFAULT_PARAMS,
-    DEFAULT_TARGET,
-    ENGINEERING,
-    feature_steps,
-    takes_engineering,
-)
+from .monster_features import DEFAULT_PARAMS, DEFAULT_TARGET, ENGINEERING, feature_steps, monster_settings
 from .scoring import baseline, importances, score
 
 MIN_ROWS = 50
@@ -162,7 +155,6 @@ class Settings:
     plans: list[FeaturePlan] | None  # None: the monsters' own engineering
     drop_first: bool = False
     test_size: float = 0.2
-    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -297,9 +289,11 @@ def fit_and_score(
     started = time.perf_counter()
     if columns is None:
         columns = MONSTER_COLUMNS
-        features = list(DEFAULT_FEATURES) if features is None else features
-        engineered = takes_engineering(list(features)) if engineered is None else engineered
-    distinct = {name: int(frame[name].nunique()) for name in frame.columns}
+        features, applies = monster_settings(features)
+        engineered = applies if engineered is None else engineered
+    # What settings_check reads the counts of: the target (its task) and texts (default features).
+    counted = {target} | {column.name for column in columns if column.kind == "text"}
+    distinct = {name: int(frame[name].nunique()) for name in frame.columns if name in counted}
     settings = settings_check(columns, distinct, len(frame), target=target, features=features,
                               engineered=bool(engineered), **options)  # fmt: skip
     rows, y, left_out = labelled_rows(frame, settings)

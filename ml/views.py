@@ -61,10 +61,9 @@ def visible_versions(user):
 
 
 def can_train(user, dataset: Dataset) -> bool:
-    """Staff train, activate and roll back any dataset's models; an owner those of their own dataset."""
-    return bool(
-        user.is_staff or (not dataset.is_builtin and dataset.owner_id and dataset.owner_id == user.pk)
-    )
+    """Who edits a dataset (Dataset.editable_by: its owner, staff) trains, activates and rolls back
+    its models; staff those of the built-in monsters too."""
+    return bool(user.is_staff or dataset.editable_by(user))
 
 
 def _card(version: ModelVersion, *, id_suffix: str = "") -> dict:
