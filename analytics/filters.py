@@ -10,11 +10,12 @@ Per column, by kind: `<column>` equals (categories, booleans),
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Q, QuerySet
 
-from bandersnatch.columns import RANGED_KINDS, ROW_ID, Column, filter_names
+from bandersnatch.columns import RANGED_KINDS, ROW_ID, ROW_ID_COLUMN, Column, filter_names
 
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
@@ -141,13 +142,22 @@ class TableForm(TablePosition, FilterForm):
 
 
 @lru_cache(maxsize=256)
-def table_form(columns: tuple[Column, ...]) -> type[TableForm]:
-    """The form class of a table with these columns (one per description)."""
+def table_form(columns: tuple[Column, ...], *, row_ids: bool = True) -> type[TableForm]:
+    """The form class of a table with these columns (one per description); `row_ids`: with the
+    range of row ids the table page, its export and the API take (the charts do not)."""
     sorts = [ROW_ID, *(column.name for column in columns)]
     sort = forms.ChoiceField(
         choices=[(f"{sign}{name}", f"{sign}{name}") for name in sorts for sign in ("", "-")], required=False
     )
-    return type("DatasetTableForm", (filter_form(columns, TableForm),), {"sort": sort})
+    filtered = (*columns, ROW_ID_COLUMN) if row_ids else columns
+    return type("DatasetTableForm", (filter_form(filtered, TableForm),), {"sort": sort})
+
+
+def rows_between(first_id: int, last_id: int) -> str:
+    """The query string of a table page that shows the rows with ids `first_id` to `last_id`:
+    where a load sends its user to see the rows it added."""
+    low, high = filter_names(ROW_ID_COLUMN)
+    return urlencode({low: first_id, high: last_id})
 
 
 def rows_matching(queryset: QuerySet, columns: tuple[Column, ...], filters: dict) -> QuerySet:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Max, Min, QuerySet
 
-from bandersnatch.columns import ROW_ID, Column
+from bandersnatch.columns import ROW_ID, ROW_ID_COLUMN, Column
 from bandersnatch.db import time_limited_queries
 from bandersnatch.snapshots import snapshot_compute
 
@@ -39,9 +39,9 @@ class TablePage(PageNumbers):
     rows: list
 
 
-def _own_range(column: Column, descending: bool, filters: dict) -> tuple | None:
+def filtered_range(column: Column, descending: bool, filters: dict) -> tuple | None:
     """Where a filter on the sort column itself makes every walk start (pagination's extremes):
-    its range, or the one value it keeps."""
+    its range, or the one value it keeps; None when it does not bound the walk's start."""
     if column.name in filters:
         value = filters[column.name]
         value = value == "yes" if column.kind == "boolean" else value
@@ -80,7 +80,7 @@ def dataset_table_page(
     return table_page(
         rows_matching(unfiltered, columns, filters), unfiltered=unfiltered, sort=sort, per_page=per_page,
         page=page, after=after, before=before, nullable=bool(column and column.nullable and empty != "no"),
-        extremes=_own_range(column, sort.startswith("-"), filters) if column else None,
+        extremes=filtered_range(column or ROW_ID_COLUMN, sort.startswith("-"), filters),
         anchors=None if column and column.nullable else lambda field: dataset_anchors(dataset, field),
     )  # fmt: skip
 

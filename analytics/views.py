@@ -63,7 +63,7 @@ def _monster_chart_page() -> ChartPage:
 def _dataset_chart_page(request: HttpRequest, slug: str) -> ChartPage:
     dataset = _visible_dataset(request, slug)
     source = dataset_source(dataset)
-    filters = table_form(dataset.column_list)
+    filters = table_form(dataset.column_list, row_ids=False)
     return ChartPage(
         source=source, form_class=chart_form(source.fields, filters, tuple((source.default or {}).items())),
         title=f"Charts of {dataset.name}", rows_url=dataset.get_absolute_url(),

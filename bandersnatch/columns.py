@@ -139,6 +139,9 @@ def column_from_dict(data: dict) -> Column:
 
 IDENTIFIER_MAX_LENGTH = 48  # PostgreSQL keeps 63 bytes; room for an index name around it
 ROW_ID = "id"  # every dataset table's own row id
+# The row id as a column, for the one filter every table page takes on it: a range of
+# ids (id_min, id_max), which is where the rows a load just added are shown.
+ROW_ID_COLUMN = Column(ROW_ID, "Id", "integer", minimum=1, maximum=2**63 - 1)
 # Words that cannot name a column unquoted in PostgreSQL or SQLite (their reserved
 # keywords), and names a dataset table or Django already uses for something else.
 RESERVED_WORDS = frozenset(

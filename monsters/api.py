@@ -11,7 +11,7 @@ from bandersnatch.db import QueryTimedOut
 from bandersnatch.schemas import filter_schema, row_schema
 
 from .columns import MONSTER_COLUMNS
-from .forms import FILTERED, DataPageForm
+from .forms import TABLE_FILTERED, DataPageForm
 from .models import Monster
 from .selectors import monster_table_page
 from .similarity import monsters_similar
@@ -46,7 +46,7 @@ class PageQuery(Schema):
     q: str = ""
 
 
-TableQuery = filter_schema("TableQuery", FILTERED, PageQuery)
+TableQuery = filter_schema("TableQuery", TABLE_FILTERED, PageQuery)
 
 
 @router.get("", response={200: MonsterPage, 400: Error, 503: Error}, summary="Monsters, filtered and paged")

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from analytics.filters import FilterForm, TablePosition, filter_form
+from bandersnatch.columns import ROW_ID_COLUMN
 
 from .columns import COLUMN
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
@@ -16,6 +17,8 @@ SORT_CHOICES = [
 
 # The columns /data filters by (as every dataset's table does, analytics.filters), beside the name search.
 FILTERED = tuple(COLUMN[name] for name in ("type", "rarity", *RANGE_FIELDS))
+# The table (its page, export and API) also takes a range of ids, as every table does.
+TABLE_FILTERED = (*FILTERED, ROW_ID_COLUMN)
 
 
 class MonsterFilters(FilterForm):
@@ -31,7 +34,7 @@ class MonsterFilters(FilterForm):
 MonsterFilterForm = filter_form(FILTERED, MonsterFilters)
 
 
-class DataPageForm(TablePosition, MonsterFilterForm):
+class DataPageForm(TablePosition, filter_form(TABLE_FILTERED, MonsterFilters)):
     """The data page's GET parameters: filters, sort order and page."""
 
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from bandersnatch.columns import Column
+from bandersnatch.columns import ROW_ID, Column
 
 from .columns import COLUMN, MONSTER_COLUMNS, NUMBERS
 from .generator import DAMAGE_SUFFIXES, RARITIES, TYPES
@@ -75,8 +75,8 @@ class MonsterQuerySet(models.QuerySet):
         """The monsters that pass the filters of the data and chart pages.
 
         `bounds` are inclusive ranges named `<field>_min` / `<field>_max` for the
-        fields in RANGE_FIELDS, e.g. level_min=3, health_max=50.5.  None or an
-        empty value means no filter.
+        fields in RANGE_FIELDS and the id, e.g. level_min=3, health_max=50.5.
+        None or an empty value means no filter.
         """
         conditions = Q()
         if type:
@@ -85,7 +85,7 @@ class MonsterQuerySet(models.QuerySet):
             conditions &= Q(rarity=rarity)
         for key, value in bounds.items():
             field, _, end = key.rpartition("_")
-            if field not in RANGE_FIELDS or end not in ("min", "max"):
+            if field not in (ROW_ID, *RANGE_FIELDS) or end not in ("min", "max"):
                 raise TypeError(f"matching() got an unexpected filter {key!r}")
             if value is not None:
                 conditions &= Q(**{f"{field}__{'gte' if end == 'min' else 'lte'}": value})

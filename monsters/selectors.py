@@ -9,7 +9,8 @@ from django.db.models import Max, Min
 
 from analytics import pagination
 from analytics.pagination import anchors_compute, table_rows
-from analytics.table import TablePage, table_page
+from analytics.table import TablePage, filtered_range, table_page
+from bandersnatch.columns import ROW_ID, ROW_ID_COLUMN
 from bandersnatch.snapshots import snapshot_compute, snapshot_read
 
 from .columns import MONSTER_COLUMNS
@@ -21,11 +22,16 @@ def monster_table_page(
     *, sort: str = "id", per_page: int = 50, page: int | str = 1, after: str = "", before: str = "", **filters
 ) -> TablePage:
     """One page of the monster table (analytics.table.table_page), its walks bounded by the extremes of
-    the level, type and rarity filtered by, its deep jumps started from the page anchors."""
+    the level, type and rarity filtered by (or by the range of ids), its deep jumps started from the
+    page anchors."""
+    field = sort.lstrip("-")
+    if field == ROW_ID:
+        extremes = filtered_range(ROW_ID_COLUMN, sort.startswith("-"), filters)
+    else:
+        extremes = matching_extremes(field, filters)
     return table_page(
         Monster.objects.matching(**filters), unfiltered=Monster.objects.all(), sort=sort, per_page=per_page,
-        page=page, after=after, before=before, extremes=matching_extremes(sort.lstrip("-"), filters),
-        anchors=page_anchors,
+        page=page, after=after, before=before, extremes=extremes, anchors=page_anchors,
     )  # fmt: skip
 
 

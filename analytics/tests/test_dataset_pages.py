@@ -1,5 +1,6 @@
 """The dataset pages: the list, the table with its filters and sorts, a row; who sees what."""
 
+import csv
 import io
 import re
 
@@ -306,6 +307,24 @@ def test_a_range_on_the_sort_column_itself_both_ways(cities, people):
     assert first_column(client.get(url, {**query, "sort": "population"})) == ["Faro", "Braga", "Porto"]
     assert first_column(client.get(url, {**query, "sort": "-population"})) == ["Porto", "Braga", "Faro"]
     assert first_column(client.get(url, {"population_max": 60000, "sort": "-population"})) == ["Evora"]
+
+
+def test_a_range_of_row_ids_on_the_table_its_export_and_the_api_but_not_the_charts(cities, people):
+    client = client_for(people["owner"])
+    url = cities.get_absolute_url()
+    ids = {"id_min": 2, "id_max": 4}
+    assert first_column(client.get(url, ids)) == ["Porto", "Braga", "Evora"]
+    assert first_column(client.get(url, {**ids, "sort": "-id"})) == ["Evora", "Braga", "Porto"]
+    assert first_column(client.get(url, {"id_min": 4, "sort": "-id"})) == ["Faro", "Evora"]
+    bad = client.get(url, {"id_min": 4, "id_max": 2})
+    assert bad.status_code == 400 and "to: Must not be below the lower bound." in bad.content.decode()
+    export = client.get(reverse("analytics:dataset-export", args=[cities.slug]), ids)
+    exported = csv.reader(io.StringIO(b"".join(export.streaming_content).decode()))
+    assert [row[1] for row in list(exported)[1:]] == ["Porto", "Braga", "Evora"]
+    api = client.get(f"/api/datasets/{cities.slug}/rows", ids).json()
+    assert [row["city"] for row in api["results"]] == ["Porto", "Braga", "Evora"]
+    charts = client.get(reverse("analytics:dataset-view", args=[cities.slug])).content.decode()
+    assert 'name="id_min"' not in charts
 
 
 def test_columns_named_after_reserved_words_filter_and_sort(people):

@@ -41,6 +41,13 @@ class TestMonsterList:
         assert page["count"] == expected == len(page["results"])
         assert all(m["type"] == "Fey" and m["level"] >= 3 for m in page["results"])
 
+    def test_a_range_of_ids_as_on_the_data_page_and_in_the_docs(self, client, monsters):
+        ids = list(Monster.objects.order_by("pk").values_list("pk", flat=True))
+        page = client.get("/api/monsters", {"id_min": ids[100], "id_max": ids[104]}).json()
+        assert [monster["id"] for monster in page["results"]] == ids[100:105]
+        parameters = client.get("/api/openapi.json").json()["paths"]["/api/monsters"]["get"]["parameters"]
+        assert {"id_min", "id_max"} <= {parameter["name"] for parameter in parameters}
+
     def test_a_monster_has_every_field(self, client, monsters):
         monster = client.get("/api/monsters", {"per_page": 10}).json()["results"][0]
         assert set(monster) == {

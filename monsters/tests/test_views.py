@@ -102,6 +102,28 @@ class TestDataPage:
         next_link = re.search(r'rel="next" href="([^"]+)"', response.content.decode()).group(1)
         assert "health_min=20.5" in next_link and "sanity_min=25" in next_link
 
+    @pytest.mark.parametrize("sort", ["id", "-id", "level", "-name"])
+    def test_a_range_of_ids_shows_exactly_those_rows_in_any_order(self, client, monsters, sort):
+        ids = list(monsters.order_by("pk").values_list("pk", flat=True))
+        low, high = ids[120], ids[149]
+        params = {"id_min": low, "id_max": high, "sort": sort, "per_page": 25}
+        response = client.get(DATA, params)
+        tie = "-pk" if sort.startswith("-") else "pk"
+        expected = list(
+            monsters.filter(pk__gte=low, pk__lte=high).order_by(sort, tie).values_list("pk", flat=True)
+        )
+        assert row_ids(response) == expected[:25]
+        assert response.context["page"].count.value == 30
+        following = client.get(DATA, {**params, "page": 2, "after": response.context["page"].next_cursor})
+        assert row_ids(following) == expected[25:]
+        next_link = re.search(r'rel="next" href="([^"]+)"', response.content.decode()).group(1)
+        assert f"id_min={low}" in next_link and f"id_max={high}" in next_link
+
+    def test_an_open_range_of_ids_walks_from_its_end(self, client, monsters):
+        ids = list(monsters.order_by("pk").values_list("pk", flat=True))
+        assert row_ids(client.get(DATA, {"id_min": ids[170]})) == ids[170:]
+        assert row_ids(client.get(DATA, {"id_max": ids[4], "sort": "-id"})) == ids[4::-1]
+
     def test_no_match_says_so(self, client, monsters):
         response = client.get(DATA, {"q": "no such monster"})
         assert response.status_code == 200
@@ -185,6 +207,10 @@ class TestDataPage:
             ({"energy_max": "inf"}, "Enter a number"),
             ({"sanity_min": "-1"}, "greater than or equal to 0"),
             ({"health_min": "50", "health_max": "10"}, "Must not be below the lower bound"),
+            ({"id_min": "9", "id_max": "3"}, "Must not be below the lower bound"),
+            ({"id_min": "abc"}, "Enter a whole number"),
+            ({"id_max": "0"}, "greater than or equal to 1"),
+            ({"id_min": str(2**63)}, "less than or equal to 9223372036854775807"),
         ],
     )
     def test_bad_parameters_give_a_400_page_that_says_why(self, client, monsters, params, message):
@@ -277,6 +303,12 @@ class TestExport:
         assert [row[0] for row in rows] == list(names.values())
         numbers = [header.index(column) for column in ("level", "health", "energy", "sanity")]
         assert {tuple(row[i] for i in numbers) for row in rows} == {("3", "12.5", "0.0", "7.25")}
+
+    def test_a_range_of_ids_exports_exactly_those_rows(self, client, user, monsters):
+        ids = list(monsters.order_by("pk").values_list("pk", flat=True))
+        client.force_login(user)
+        rows = self.read_csv(client.get(self.url, {"id_min": ids[10], "id_max": ids[12]}))
+        assert [row[0] for row in rows[1:]] == [monster.name for monster in monsters.order_by("pk")[10:13]]
 
     def test_bad_filters_are_a_400(self, client, user):
         client.force_login(user)
