@@ -121,12 +121,19 @@ class Reader:
         return self._counted.bytes_read
 
 
-def csv_cells(file) -> tuple[Layout, pd.DataFrame]:
+def csv_cells(file, *, on_chunk=None) -> tuple[Layout, pd.DataFrame]:
     """Every data row of `file` as strings, for a reader with checks of its own (the monster import):
     the layout found as for any dataset, blank lines dropped, the index each row's record number
-    (0 is spreadsheet row 2).  CsvRejected for a file that cannot be read."""
+    (0 is spreadsheet row 2).  `on_chunk(rows_so_far, bytes_read)` is called after each chunk, as
+    csv_chunks does.  CsvRejected for a file that cannot be read."""
     layout = _layout(file)
-    chunks = list(_raw_chunks(file, layout))
+    reader = Reader(file)
+    chunks, rows_read = [], 0
+    for chunk in _raw_chunks(file, layout, reader=reader):
+        chunks.append(chunk)
+        rows_read += len(chunk)
+        if on_chunk is not None:
+            on_chunk(rows_read, reader.bytes_read)
     if not chunks:
         return layout, pd.DataFrame(columns=range(len(layout.headers)), dtype=str)
     return layout, pd.concat(chunks)

@@ -157,12 +157,17 @@ class JobProgress:
     see into; the progress is written from a thread of its own, on its own
     connection, and commits at once.  PostgreSQL only: SQLite lets one
     connection write at a time, and the job's transaction holds that lock.
+
+    One JobProgress counts one thing from 0 (the bytes of a file read, then
+    the rows written: two of them); `since`, when it was made, is what the
+    page measures the pace from to say how long is left.
     """
 
     def __init__(self, job_id, *, unit: str, total: int | None = None):
         self.job_id = uuid.UUID(str(job_id))
         self.unit = unit
         self.total = total
+        self.since = timezone.now().isoformat()
         self.reported_at = 0.0
 
     def __call__(self, done: int, note: str = "", *, force: bool = False) -> None:
@@ -172,7 +177,7 @@ class JobProgress:
         if connection.vendor != "postgresql" or (now - self.reported_at < PROGRESS_SECONDS and not force):
             return
         self.reported_at = now
-        progress = {"done": done, "total": self.total, "unit": self.unit, "note": note}
+        progress = {"done": done, "total": self.total, "unit": self.unit, "note": note, "since": self.since}
         writer = threading.Thread(target=self._write, args=(progress,), name="job-progress")
         writer.start()
         writer.join()

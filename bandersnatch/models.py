@@ -47,6 +47,7 @@ class Job(models.Model):
         RESEED = "reseed", "Reset and reseed"
         TRAIN = "train", "Train a model"
         DATASET = "dataset", "Load a dataset"
+        IMPORT = "import", "Import monsters"
 
     id = models.UUIDField(primary_key=True)
     kind = models.CharField(max_length=16, choices=Kind)
@@ -55,7 +56,7 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     runner_host = models.CharField(max_length=255, blank=True)
     runner_pid = models.PositiveIntegerField(null=True, blank=True)
-    # How far the job is, as it reports it (jobs.job_progress): {"done", "total", "unit", "note"}.
+    # How far the job is, as it reports it (jobs.JobProgress): {"done", "total", "unit", "note", "since"}.
     progress = models.JSONField(default=dict, blank=True)
 
     class Meta:

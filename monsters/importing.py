@@ -20,14 +20,19 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db import DataError, IntegrityError
+from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from analytics.csvfiles import CsvRejected, Layout, csv_cells, with_decimal_points
 from analytics.export import FORMULA_LIKE
+from analytics.filters import rows_between
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import CONTROL_CHARACTERS
 from bandersnatch.models import AuditEntry
@@ -35,12 +40,14 @@ from bandersnatch.models import AuditEntry
 from .columns import COLUMN
 from .generator import DAMAGE_SUFFIXES, DICE, MAX_BONUS, RARITIES, RESOURCES, TYPES
 from .loading import LoadBusy, LoadConflict, monsters_load
+from .models import Monster
 from .services import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, data_version_bump
 
 logger = logging.getLogger(__name__)
 
 MODES = ("append", "replace")
 MAX_REPORTED_ERRORS = 100
+WRITE_CHUNK_ROWS = 50_000  # the monsters written between two reports of progress
 OPTIONAL_COLUMNS = ("created_at",)  # missing (or an empty cell): the time of the import
 IGNORED_COLUMNS = ("id",)  # the database gives new ids
 REQUIRED_COLUMNS = tuple(column for column in EXPORT_COLUMNS if column not in OPTIONAL_COLUMNS)
@@ -93,54 +100,99 @@ class ImportRejected(Exception):
         self.errors = list(errors or [])
         self.total = max(total, len(self.errors))
 
+    def one_line(self, shown: int = 10) -> str:
+        """The message and the first `shown` bad cells, on one line (a job's error)."""
+        cells = [f"row {row}, {column}: {message}" for row, column, message in self.errors[:shown]]
+        more = self.total - len(cells)
+        parts = [self.message, "; ".join(cells), f"and {more:,} more" if cells and more > 0 else ""]
+        return " ".join(part for part in parts if part)
 
-def monsters_import_csv(*, file, mode: str, actor=None, wait: float | None = None) -> int:
+
+@dataclass(frozen=True)
+class MonstersImported:
+    """What an import added: how many monsters, and their ids, one unbroken run."""
+
+    count: int
+    first_id: int
+    last_id: int
+
+    @property
+    def table_url(self) -> str:
+        """The data page showing exactly these monsters."""
+        return f"{reverse('monsters:data')}?{rows_between(self.first_id, self.last_id)}"
+
+
+def monsters_import_csv(
+    *,
+    file,
+    mode: str,
+    actor=None,
+    wait: float | None = None,
+    file_name: str = "",
+    on_read: Callable[[int, int], None] | None = None,
+    on_written: Callable[[int, int], None] | None = None,
+) -> MonstersImported:
     """Add the monsters of a CSV file, after emptying the table if `mode` is "replace".
 
     All or nothing: one bad cell rejects the whole file (ImportRejected) before
     anything is written, and the rows, the data version and the audit entry
     share one transaction.  Text the export made spreadsheet-safe reads back
     as it was (the rule is in the module docstring).  `file`: a binary file
-    such as an upload.  `actor`: the user who asked (None: a command).
-    `wait`: seconds to wait for another load to finish (then ImportRejected;
-    None: as long as it takes).
+    such as an upload; `file_name` the name its user knows it by (default:
+    its own).  `actor`: the user who asked (None: a command).  `wait`:
+    seconds to wait for another load to finish (then ImportRejected; None:
+    as long as it takes).  Progress: `on_read(rows, bytes_read)` while the
+    file is read, then `on_written(monsters, of_monsters)` as they are
+    written, from 0.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     started = time.perf_counter()
-    monsters = _checked_monsters(*_read_cells(file))
-    file_name = getattr(file, "name", None) or "a file"
+    monsters = _checked_monsters(*_read_cells(file, on_read))
+    file_name = file_name or getattr(file, "name", None) or "a file"
+    count = len(monsters)
+    last_id = []  # the highest id once the rows are in, read in their transaction
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        if on_written is not None:
+            on_written(0, count)
+        for start in range(0, count, WRITE_CHUNK_ROWS):
+            yield monsters.iloc[start : start + WRITE_CHUNK_ROWS]
+            if on_written is not None:
+                on_written(min(start + WRITE_CHUNK_ROWS, count), count)
 
     def record() -> None:
         data_version_bump()
-        imported = f"{len(monsters):,} monsters from {file_name}"
+        imported = f"{count:,} monsters from {file_name}"
         replaced = f"Replaced every monster with {imported}"
         audit_record(
             action=AuditEntry.Action.IMPORT,
             summary=replaced if mode == "replace" else f"Imported {imported}",
             actor=actor,
-            rows=len(monsters),
+            rows=count,
             mode=mode,
             file=file_name,
         )
+        last_id.append(Monster.objects.aggregate(last=Max("pk"))["last"])
 
     try:
-        monsters_load([monsters], rows=len(monsters), replace=mode == "replace", record=record, wait=wait)
+        monsters_load(chunks(), rows=count, replace=mode == "replace", record=record, wait=wait)
     except (IntegrityError, DataError) as exc:
         # The checks mirror the constraints, so this is a gap in them: refuse, don't crash.
         logger.exception("The database refused an import the checks had passed")
         raise ImportRejected(f"The database refused the file: {exc}".strip()) from exc
     except (LoadBusy, LoadConflict) as exc:
         raise ImportRejected(str(exc)) from exc
-    logger.info("Imported %d monsters (%s) in %.2f s", len(monsters), mode, time.perf_counter() - started)
-    return len(monsters)
+    logger.info("Imported %d monsters (%s) in %.2f s", count, mode, time.perf_counter() - started)
+    # One load writes at a time and its rows take the next ids in order (a replace restarts them at 1).
+    return MonstersImported(count=count, first_id=last_id[0] - count + 1, last_id=last_id[0])
 
 
-def _read_cells(file) -> tuple[Layout, pd.DataFrame]:
+def _read_cells(file, on_read=None) -> tuple[Layout, pd.DataFrame]:
     """The file read as any dataset's is (analytics.csvfiles: encoding, delimiter, quotes, gzip,
     blank lines, rows numbered as a spreadsheet shows them): its layout and every row's cells."""
     try:
-        return csv_cells(file)
+        return csv_cells(file, on_chunk=on_read)
     except CsvRejected as exc:
         raise ImportRejected(exc.message) from None
 

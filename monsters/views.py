@@ -6,8 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods
 
+from analytics.datasets import upload_store
 from analytics.export import csv_lines
 from analytics.pagination import count_rows
 from bandersnatch.access import staff_required
@@ -27,6 +29,7 @@ from .services import monsters_export_rows, monsters_seed
 from .similarity import monsters_similar
 
 RESEED_INLINE_MAX = 20_000  # larger reseeds run as a background job
+IMPORT_INLINE_MAX_BYTES = 1536 * 1024  # 1.5 MB, about 20,000 monsters as a reseed: larger ones run as a job
 PAGE_LOAD_WAIT_SECONDS = 5  # how long a page waits for another load of the monsters to finish
 
 FIELD_LABELS = {"id": "#", **{column.name: column.label for column in MONSTER_COLUMNS}}
@@ -113,24 +116,41 @@ def reset(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def import_csv(request: HttpRequest) -> HttpResponse:
-    """Staff upload monsters as CSV: every row goes in, or none and the page says which cells are wrong."""
+    """Staff upload monsters as CSV: every row goes in, or none and the page says which cells are wrong.
+
+    A small file is imported here and the table shows the monsters it added; a
+    larger one is imported by a job, whose page shows its progress and then
+    links to them.
+    """
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES}
+    context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES, "job_above": IMPORT_INLINE_MAX_BYTES}
     if request.method == "GET":
         return render(request, "monsters/import.html", context)
     if not form.is_valid():
         return render(request, "monsters/import.html", context, status=400)
-    mode = form.cleaned_data["mode"]
-    try:
-        imported = monsters_import_csv(
-            file=form.cleaned_data["file"], mode=mode, actor=request.user, wait=PAGE_LOAD_WAIT_SECONDS
+    mode, file = form.cleaned_data["mode"], form.cleaned_data["file"]
+    if file.size > IMPORT_INLINE_MAX_BYTES:
+        what = "Replace every monster with those" if mode == "replace" else "Append the monsters"
+        job = job_start(
+            tasks.import_csv,
+            kind=Job.Kind.IMPORT,
+            summary=f"{what} of {file.name} ({filesizeformat(file.size)})",
+            actor=request.user,
+            upload=upload_store(file),
+            file_name=file.name,
+            mode=mode,
+            actor_id=request.user.pk,
         )
+        job_follow(request, job)
+        return redirect(job)
+    try:
+        imported = monsters_import_csv(file=file, mode=mode, actor=request.user, wait=PAGE_LOAD_WAIT_SECONDS)
     except ImportRejected as rejected:
         if not rejected.errors:  # not a CSV of monsters at all: one sentence says why
             form.add_error("file", rejected.message)
         return render(request, "monsters/import.html", {**context, "rejected": rejected}, status=400)
     if mode == "replace":
-        messages.success(request, f"Replaced every monster with {imported:,} imported ones.")
+        messages.success(request, f"Replaced every monster with {imported.count:,} imported ones.")
     else:
-        messages.success(request, f"Imported {imported:,} monsters.")
-    return redirect("monsters:data")
+        messages.success(request, f"Imported {imported.count:,} monsters, shown below.")
+    return redirect(imported.table_url)

@@ -14,6 +14,7 @@ from io import StringIO
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import psycopg2
 import pytest
 from django.conf import settings
@@ -127,6 +128,18 @@ def backends(name: str) -> int:
 def waited(job: Job, *, seconds: float) -> Job:
     DBTaskResult.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - dt.timedelta(seconds=seconds))
     return job
+
+
+def progress_time(job: Job) -> str:
+    """When the job finished, in the ISO form a progress report's `since` takes."""
+    return job_state(job).finished_at.isoformat()
+
+
+def exported_csv(*, count: int) -> bytes:
+    """`count` generated monsters in the export's format."""
+    from monsters.generator import generate_monsters
+
+    return generate_monsters(count, rng=np.random.default_rng(7)).to_csv(index=False).encode()
 
 
 def dead_pid() -> int:
@@ -360,6 +373,7 @@ class TestProgress:
 
         job = reseed_job(actor=admin_user)
         progress = jobs.JobProgress(job.pk, unit="bytes", total=1_000)
+        since = progress.since
         monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0)
         other = psycopg2.connect(
             dbname=connection.settings_dict["NAME"], user=connection.settings_dict["USER"],
@@ -373,7 +387,10 @@ class TestProgress:
                     seen = cursor.fetchone()[0]
         finally:
             other.close()
-        assert seen == {"done": 500, "total": 1_000, "unit": "bytes", "note": "500 rows loaded"}
+        assert seen == {
+            "done": 500, "total": 1_000, "unit": "bytes", "note": "500 rows loaded", "since": since,
+        }  # fmt: skip
+        assert dt.datetime.fromisoformat(since) <= timezone.now()  # when it began counting, for the estimate
 
     def test_reports_come_at_most_every_half_second(self, admin_user):
         from bandersnatch import jobs
@@ -389,9 +406,52 @@ class TestProgress:
     def test_a_reseed_job_reports_its_rows(self, admin_user):
         job = reseed_job(count=40, actor=admin_user)
         run_worker()
-        assert Job.objects.get(pk=job.pk).progress == {
+        progress = Job.objects.get(pk=job.pk).progress
+        assert progress.pop("since") <= progress_time(job)
+        assert progress == {
             "done": 40, "total": 40, "unit": "rows", "note": "40 of 40 monsters made; building the indexes",
         }  # fmt: skip
+
+    def test_an_import_job_reports_the_bytes_read_then_the_monsters_written(
+        self, admin_user, monkeypatch, settings, tmp_path
+    ):
+        from django.core.files.base import ContentFile
+
+        from analytics.datasets import upload_store
+        from monsters import importing
+
+        settings.MEDIA_ROOT = tmp_path
+        monkeypatch.setattr(importing, "WRITE_CHUNK_ROWS", 30)
+        monsters_seed(count=5, seed=1)
+        upload = upload_store(ContentFile(exported_csv(count=70), name="seventy.csv"))
+        size = (tmp_path / upload).stat().st_size
+        seen = []
+        real = monster_tasks.JobProgress.__call__
+
+        def recorded(self, done, note="", *, force=False):
+            seen.append((self.unit, done, self.total, note, force))
+            real(self, done, note, force=force)
+
+        monkeypatch.setattr(monster_tasks.JobProgress, "__call__", recorded)
+        job = job_start(
+            monster_tasks.import_csv, kind=Job.Kind.IMPORT, summary="Import", actor=admin_user,
+            upload=upload, file_name="seventy.csv", mode="append", actor_id=admin_user.pk,
+        )  # fmt: skip
+        run_worker()
+        assert job_state(job).status == "succeeded"
+        assert seen[0][:3] == ("bytes", size, size) and seen[0][3].startswith("70 rows read, ")
+        assert seen[0][3].endswith("; checking every cell") and seen[0][4]
+        assert [report[:3] for report in seen[1:]] == [
+            ("rows", 0, 70), ("rows", 30, 70), ("rows", 60, 70), ("rows", 70, 70),
+        ]  # fmt: skip
+        progress = Job.objects.get(pk=job.pk).progress  # what the job page shows at the end
+        assert progress.pop("since") <= progress_time(job)
+        assert progress == {
+            "done": 70, "total": 70, "unit": "rows", "note": "70 of 70 monsters written; finishing the load",
+        }  # fmt: skip
+        ids = list(Monster.objects.order_by("pk").values_list("pk", flat=True))
+        assert len(ids) == 75 and ids[5:] == list(range(ids[5], ids[5] + 70))  # the 70 new ones, in a run
+        assert job_state(job).result["url"] == f"/data/?id_min={ids[5]}&id_max={ids[-1]}"
 
     def test_a_training_job_reports_each_stage(self, admin_user, monkeypatch):
         from ml import tasks as ml_tasks
@@ -414,6 +474,7 @@ class TestProgress:
         assert [done for done in stages if done != 3] == [0, 1, 2, 4, 5, 6]  # 3: only when it recalibrates
         assert stages == sorted(stages) and all(force for _, force in seen)
         last = Job.objects.get(pk=job.pk).progress
+        assert last.pop("since") <= progress_time(job)
         assert last == {"done": 6, "total": len(STAGES), "unit": "stages", "note": "storing the version"}
 
 

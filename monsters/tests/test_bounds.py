@@ -65,7 +65,7 @@ class TestTheImportKeepsTheBounds:
                 "Imp,Demonic,1,Rank 0,1d2,0,0,0,2199-12-31T23:59:59.999999Z\n"
             ).encode(),
         )
-        assert monsters_import_csv(file=upload, mode="append") == 2
+        assert monsters_import_csv(file=upload, mode="append").count == 2
         assert Monster.objects.order_by("pk").first().health == MAX_RESOURCE
 
 

@@ -64,7 +64,8 @@ def utc(*args) -> dt.datetime:
 class TestGoodFiles:
     def test_a_good_file_appends(self):
         MonsterFactory.create_batch(2)
-        assert monsters_import_csv(file=csv_file(HEADER, *GOOD_ROWS), mode="append") == 3
+        imported = monsters_import_csv(file=csv_file(HEADER, *GOOD_ROWS), mode="append")
+        assert (imported.count, imported.first_id, imported.last_id) == (3, 3, 5)
         assert Monster.objects.count() == 5
         imported = snapshot()[2:]
         assert imported == [
@@ -78,7 +79,8 @@ class TestGoodFiles:
 
     def test_replace_replaces_every_monster_and_restarts_ids(self):
         monsters_seed(count=50, seed=1)
-        assert monsters_import_csv(file=csv_file(HEADER, *GOOD_ROWS), mode="replace") == 3
+        imported = monsters_import_csv(file=csv_file(HEADER, *GOOD_ROWS), mode="replace")
+        assert (imported.count, imported.first_id, imported.last_id) == (3, 1, 3)
         assert list(Monster.objects.order_by("pk").values_list("pk", "name")) == [
             (1, "Imp"),
             (2, "Gold Dragon"),
@@ -155,7 +157,7 @@ class TestGoodFiles:
         assert response.status_code == 200
         exported = SimpleUploadedFile("monsters.csv", b"".join(response.streaming_content))
 
-        assert monsters_import_csv(file=exported, mode="replace") == len(before)
+        assert monsters_import_csv(file=exported, mode="replace").count == len(before)
         assert snapshot() == before  # every column, floats and microseconds exactly
 
     def test_the_apostrophe_the_export_puts_before_a_formula_comes_off_and_no_other(self):
@@ -342,21 +344,33 @@ class TestImportPage:
         client.force_login(staff)
         assert f'href="{URL}"' in client.get(reverse("ops")).content.decode()
 
-    def test_a_good_file_is_imported_and_the_data_page_follows(self, client, staff):
+    def test_a_good_file_is_imported_and_the_table_shows_exactly_its_monsters(self, client, staff):
+        MonsterFactory.create_batch(4)
         client.force_login(staff)
         response = client.post(URL, {"file": csv_file(HEADER, *GOOD_ROWS), "mode": "append"})
         assert response.status_code == 302
-        assert response["Location"] == reverse("monsters:data")
-        assert [str(m) for m in get_messages(response.wsgi_request)] == ["Imported 3 monsters."]
-        assert Monster.objects.count() == 3
+        assert response["Location"] == f"{reverse('monsters:data')}?id_min=5&id_max=7"
+        assert [str(m) for m in get_messages(response.wsgi_request)] == ["Imported 3 monsters, shown below."]
+        assert Monster.objects.count() == 7
         assert AuditEntry.objects.get().actor == staff
+        table = client.get(response["Location"])
+        assert [monster.name for monster in table.context["page"].rows] == [
+            "Imp", "Gold Dragon", 'Ghoul, the "hungry"',
+        ]  # fmt: skip
+        assert "3 matching monsters" in table.content.decode()
 
-    def test_replace_says_so(self, client, staff):
+    def test_replace_says_so_and_shows_every_monster_it_brought(self, client, staff):
         MonsterFactory.create_batch(4)
         client.force_login(staff)
         response = client.post(URL, {"file": csv_file(HEADER, *GOOD_ROWS), "mode": "replace"}, follow=True)
+        assert response.redirect_chain[0][0] == f"{reverse('monsters:data')}?id_min=1&id_max=3"
         assert "Replaced every monster with 3 imported ones." in response.content.decode()
+        assert [monster.pk for monster in response.context["page"].rows] == [1, 2, 3]
         assert Monster.objects.count() == 3
+
+    def test_the_page_says_which_files_become_a_job(self, client, staff):
+        client.force_login(staff)
+        assert "A file over 1.5\xa0MB (about 20,000 monsters) is imported" in client.get(URL).content.decode()
 
     def test_without_a_mode_it_appends(self, client, staff):
         MonsterFactory.create_batch(4)
@@ -431,3 +445,96 @@ class TestImportPage:
         assert response.status_code == 403
         assert not Monster.objects.exists()
         assert not AuditEntry.objects.exists()
+
+
+class TestProgress:
+    def test_it_reports_the_rows_read_then_the_monsters_written_from_zero(self, monkeypatch):
+        monkeypatch.setattr(importing, "WRITE_CHUNK_ROWS", 2)
+        upload = csv_file(HEADER, *GOOD_ROWS, GOOD_ROWS[0], GOOD_ROWS[1])
+        read, written = [], []
+        monsters_import_csv(
+            file=upload, mode="append", on_read=lambda *report: read.append(report),
+            on_written=lambda *report: written.append(report),
+        )  # fmt: skip
+        assert read == [(5, upload.size)]  # one chunk of the file, read whole
+        assert written == [(0, 5), (2, 5), (4, 5), (5, 5)]
+        assert Monster.objects.count() == 5
+
+    def test_a_refused_file_writes_nothing_and_reports_no_writing(self):
+        written = []
+        with pytest.raises(ImportRejected):
+            monsters_import_csv(
+                file=csv_file(HEADER, "Imp,Elf,3,Rank 1,3d4,1,1,1,"), mode="append",
+                on_written=lambda *report: written.append(report),
+            )  # fmt: skip
+        assert written == []
+
+
+def run_worker() -> None:
+    from bandersnatch.tests.test_jobs import run_worker as run
+
+    run()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploads kept for a job go here; the job deletes them."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+class TestImportJob:
+    """A file above IMPORT_INLINE_MAX_BYTES is imported by a job, whose page shows how far it is."""
+
+    @pytest.fixture(autouse=True)
+    def small_limit(self, monkeypatch):
+        monkeypatch.setattr("monsters.views.IMPORT_INLINE_MAX_BYTES", 100)
+
+    def test_a_large_file_is_queued_then_imported_and_the_job_links_to_its_monsters(
+        self, client, staff, media
+    ):
+        from bandersnatch.jobs import job_state
+        from bandersnatch.models import Job
+
+        MonsterFactory.create_batch(4)
+        client.force_login(staff)
+        response = client.post(URL, {"file": csv_file(HEADER, *GOOD_ROWS, name="zoo.csv"), "mode": "append"})
+        job = Job.objects.get()
+        assert response["Location"] == job.get_absolute_url()
+        assert (job.kind, job.created_by) == (Job.Kind.IMPORT, staff)
+        assert job.summary.startswith("Append the monsters of zoo.csv (")
+        assert Monster.objects.count() == 4  # nothing yet: the worker imports it
+        assert len(list(media.rglob("*"))) == 2  # the upload, kept for the job, in its folder
+        run_worker()
+        state = job_state(job)
+        assert state.status == "succeeded"
+        assert state.result == {
+            "message": "Imported 3 monsters from zoo.csv.", "link_text": "See the 3 imported monsters",
+            "url": f"{reverse('monsters:data')}?id_min=5&id_max=7",
+        }  # fmt: skip
+        page = client.get(job.get_absolute_url()).content.decode()
+        assert 'href="/data/?id_min=5&amp;id_max=7">See the 3 imported monsters</a>' in page
+        assert AuditEntry.objects.get().summary == "Imported 3 monsters from zoo.csv"
+        assert [p for p in media.rglob("*") if p.is_file()] == []  # the upload is gone
+        rows = client.get(state.result["url"]).context["page"].rows
+        assert [monster.pk for monster in rows] == [5, 6, 7]
+
+    def test_a_large_file_with_bad_cells_fails_naming_them_and_changes_nothing(self, client, staff, media):
+        from bandersnatch.jobs import job_state
+        from bandersnatch.models import Job
+
+        MonsterFactory.create_batch(2)
+        before = snapshot()
+        client.force_login(staff)
+        rows = [f"Imp {n},Elf,3,Rank 1,3d4,1,1,1," for n in range(12)]
+        client.post(URL, {"file": csv_file(HEADER, *rows), "mode": "replace"})
+        run_worker()
+        state = job_state(Job.objects.get())
+        assert state.status == "failed"
+        assert state.error.startswith(
+            "12 problems in the file: nothing was imported. "
+            f'row 2, type: Unknown type "Elf": {TYPE_RULE}; row 3, type:'
+        )
+        assert state.error.endswith("and 2 more")
+        assert snapshot() == before and not AuditEntry.objects.exists()
+        assert [p for p in media.rglob("*") if p.is_file()] == []

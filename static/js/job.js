@@ -1,7 +1,8 @@
 // Poll a running job's status and reload the page when it changes, so the
 // result (or the error) shows as soon as the job finishes; meanwhile show the
 // progress the job reports, the time it has run, and (for rows or bytes) an
-// estimate of what is left at the pace so far.
+// estimate of what is left at the pace since that count began (a job may
+// count the bytes it reads, then the rows it writes).
 (function () {
   "use strict";
   var element = document.getElementById("job");
@@ -18,7 +19,8 @@
     var text = seconds(Math.max(elapsed, 0)) + " elapsed";
     var counted = progress && progress.unit !== "stages" && progress.total && progress.done > 0;
     if (counted && progress.done < progress.total) {
-      text += ", about " + seconds(elapsed * (progress.total - progress.done) / progress.done) + " left";
+      var since = progress.since ? (Date.now() - Date.parse(progress.since)) / 1000 : elapsed;
+      text += ", about " + seconds(Math.max(since, 0) * (progress.total - progress.done) / progress.done) + " left";
     }
     clock.textContent = text;
     clock.hidden = false;
