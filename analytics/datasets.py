@@ -145,6 +145,7 @@ def dataset_replace(
         final = sorted(final, key=lambda column: order.index(column.name))  # the dataset's order
         table_drop(old_table)
         dataset.table, dataset.row_count, dataset.updated_at = new_table, rows, timezone.now()
+        dataset.generation += 1  # read under the lock above
         dataset.columns = [column_to_dict(column) for column in final]
         dataset.source_name = os.path.basename(getattr(file, "name", "") or "") or dataset.source_name
         dataset.save()

@@ -49,6 +49,12 @@ class Dataset(models.Model):
     table = models.CharField(max_length=63, unique=True, editable=False)
     columns = models.JSONField(default=list, editable=False, help_text="The column description.")
     row_count = models.PositiveBigIntegerField(default=0)
+    generation = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Goes up each time every row is replaced (not when rows are added): "
+        "a model trained on an earlier generation saw other data.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from bandersnatch.columns import column_from_dict, format_percent
@@ -56,6 +57,11 @@ class ModelVersion(models.Model):
     data_rows = models.PositiveIntegerField(help_text="Rows in the dataset when it was trained.")
     data_fingerprint = models.CharField(max_length=64, help_text="sha256 of the rows it saw.")
     data_version = models.CharField(max_length=100, help_text="The dataset's data version it saw.")
+    data_generation = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The dataset's generation it saw (Dataset.generation); empty: unknown.",
+    )
     python_version = models.CharField(max_length=20)
     sklearn_version = models.CharField(max_length=20)
     artifact = models.BinaryField(help_text="joblib bytes of the fitted pipeline.")
@@ -106,6 +112,21 @@ class ModelVersion(models.Model):
         return (
             f"R² {self.headline:.3f}" if self.is_regression else f"accuracy {format_percent(self.headline)}"
         )
+
+    @property
+    def retrain_url(self) -> str:
+        """Its dataset's training page, filled in with its settings."""
+        if self.dataset.is_builtin:
+            page = reverse("ml:train")
+        else:
+            page = reverse("ml:dataset-train", args=[self.dataset.slug])
+        return f"{page}?from={self.version}"
+
+    @property
+    def trained_on_replaced_data(self) -> bool:
+        """Whether every row of its dataset was replaced since it was trained (a reseed, a replacing
+        import or a reload); a version with no generation recorded counts as trained on this one."""
+        return self.data_generation is not None and self.data_generation != self.dataset.generation
 
     @property
     def input_columns(self):

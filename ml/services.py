@@ -10,6 +10,7 @@ import platform
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 
 import joblib
@@ -126,6 +127,8 @@ def model_version_train(
     if is_monsters(dataset):
         features, engineered = monster_settings(features)
     data_version = dataset.data_version()
+    # Read before the rows, as the data version: a replace in between is then reported, never missed.
+    generation = Dataset.objects.values_list("generation", flat=True).get(pk=dataset.pk)
     active = ModelVersion.objects.without_blobs().of_group(dataset, target).filter(is_active=True).first()
     wanted = None if features is None else {*features, target, *(active.features if active else ())}
     progress(0, f"{STAGES[0]} of {dataset.name}")
@@ -158,6 +161,7 @@ def model_version_train(
         "data_rows": len(frame),
         "data_fingerprint": _fingerprint(frame),
         "data_version": data_version,
+        "data_generation": generation,
         "python_version": platform.python_version(),
         "sklearn_version": sklearn.__version__,
         "artifact": artifact,
@@ -553,16 +557,50 @@ def prediction_monitoring(*, days: int = 30, slug: str = MONSTERS, target: str =
     }
 
 
-def data_changes_since(version: ModelVersion) -> dict:
-    """How the dataset moved since `version` was trained: rows added, and whether it changed."""
+@dataclass(frozen=True)
+class DataChanges:
+    """How a version's dataset moved since it was trained, as its card says it."""
+
+    replaced: bool  # every row was replaced: the rows counted below are other rows
+    new_rows: int  # rows now less rows then (an estimate on a large monster table)
+    is_estimate: bool
+    changed: bool  # any change at all, rows added or not
+    noun: str  # what a row is called: "monsters" or "rows"
+
+    @property
+    def summary(self) -> str:
+        """The card's badge: "" when nothing changed."""
+        if self.replaced:
+            return "trained on data that has since been replaced"
+        if self.new_rows > 0:
+            noun = self.noun if self.new_rows != 1 else self.noun.removesuffix("s")
+            return f"+{self.new_rows:,} {noun}" + (" (about)" if self.is_estimate else "")
+        return "data changed since training" if self.changed else ""
+
+    @property
+    def explanation(self) -> str:
+        """The badge's title: what it means."""
+        if self.replaced:
+            return "Every row was replaced (a reseed, a replacing import or a reload) after it was trained"
+        if self.new_rows > 0:
+            return f"{self.noun.capitalize()} added since this model was trained"
+        return "The data changed since this model was trained"
+
+
+def data_changes_since(version: ModelVersion) -> DataChanges:
+    """How the dataset moved since `version` was trained: replaced, rows added, or changed."""
     dataset = version.dataset
-    if is_monsters(dataset):
+    if version.trained_on_replaced_data:  # then counting the rows would compare other rows
+        rows, is_estimate = version.data_rows, False
+    elif is_monsters(dataset):
         now = count_rows(Monster.objects.all())
         rows, is_estimate = now.value, now.is_estimate
     else:
         rows, is_estimate = dataset.row_count, False
-    return {
-        "new_rows": rows - version.data_rows,
-        "is_estimate": is_estimate,
-        "changed": dataset.data_version() != version.data_version,
-    }
+    return DataChanges(
+        replaced=version.trained_on_replaced_data,
+        new_rows=rows - version.data_rows,
+        is_estimate=is_estimate,
+        changed=dataset.data_version() != version.data_version,
+        noun="monsters" if dataset.is_builtin else "rows",
+    )

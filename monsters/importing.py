@@ -162,7 +162,7 @@ def monsters_import_csv(
                 on_written(min(start + WRITE_CHUNK_ROWS, count), count)
 
     def record() -> None:
-        data_version_bump()
+        data_version_bump(replaced=mode == "replace")
         imported = f"{count:,} monsters from {file_name}"
         replaced = f"Replaced every monster with {imported}"
         audit_record(

@@ -34,13 +34,21 @@ EXPORT_TEXT_COLUMNS = tuple(
 )
 
 
-def data_version_bump() -> None:
-    """Mark the monster data as changed, so caches built on it are rebuilt."""
+def data_version_bump(*, replaced: bool = False) -> None:
+    """Mark the monster data as changed, so caches built on it are rebuilt.
+
+    `replaced`: every monster was replaced (a reseed, a replacing import), so
+    the monsters' dataset enters its next generation and the model versions
+    trained on an earlier one say so (Dataset.generation).  In the caller's
+    transaction, beside the change itself.
+    """
     bumped = DataVersion.objects.filter(pk=DataVersion.SINGLETON).update(
         number=F("number") + 1, changed_at=timezone.now()
     )
     if not bumped:  # the row a migration makes is gone (a flushed database): start again
         DataVersion.objects.get_or_create(pk=DataVersion.SINGLETON, defaults={"number": 1})
+    if replaced:
+        Dataset.objects.filter(pk=monsters_dataset().pk).update(generation=F("generation") + 1)
     snapshots_refresh_after_commit()
 
 
@@ -73,7 +81,7 @@ def monsters_seed(
                 on_progress(done)
 
     def record() -> None:
-        data_version_bump()
+        data_version_bump(replaced=reset)
         seeded = f"{count:,} monsters" + (f" (seed {seed})" if seed is not None else "")
         audit_record(
             action=AuditEntry.Action.RESET if reset else AuditEntry.Action.SEED,

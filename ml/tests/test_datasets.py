@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from analytics.datasets import dataset_create
 from analytics.frames import dataset_frame
+from analytics.models import Dataset
 from bandersnatch.models import Job
 from ml.models import ModelVersion, PredictionLog, Promotion
 from ml.services import model_version_activate, model_version_rollback, model_version_train
@@ -449,6 +450,52 @@ class TestFeedback:
         assert dataset.row_count == before + 1  # each feedback is added once
         staff_only = client_for(people["other"]).post(reverse("ml:feedback-rows", args=["houses"]))
         assert staff_only.status_code == 404
+
+
+class TestReplacedData:
+    def test_a_replace_is_said_to_everyone_and_the_owner_and_staff_get_to_retrain(self, price_model, people):
+        from analytics.datasets import dataset_replace
+
+        houses = price_model.dataset
+        houses.is_public = True
+        houses.save()
+        file = io.BytesIO(HOUSES_CSV.encode())
+        file.name = "houses-again.csv"
+        dataset_replace(houses, file=file)
+        button = f'href="/datasets/houses/train/?from={price_model.version}">Retrain on the current data</a>'
+        pages = (
+            reverse("ml:dataset-predict", args=["houses"]),
+            reverse("ml:version", args=[price_model.version]),
+        )
+        for who, retrains in ((None, False), ("other", False), ("owner", True), ("staff", True)):
+            client = client_for(people[who] if who else None)
+            for url in pages:
+                content = client.get(url).content.decode()
+                assert "trained on data that has since been replaced" in content, (who, url)
+                assert (button in content) == retrains, (who, url)
+        retrained = model_version_train(dataset=Dataset.objects.get(slug="houses"), seed=0)
+        assert (
+            "replaced"
+            not in client_for(people["owner"])
+            .get(reverse("ml:version", args=[retrained.version]))
+            .content.decode()
+        )
+
+    def test_rows_added_from_feedback_are_counted_not_replaced(self, price_model, people):
+        from ml.services import data_changes_since
+
+        owner = client_for(people["owner"])
+        answer = owner.post(
+            "/api/datasets/houses/predict",
+            {"rooms": 3, "city": "Ayr", "garden": True, "built": "2020-01-05"},
+            content_type="application/json",
+        ).json()
+        owner.post(
+            f"/api/predictions/{answer['id']}/feedback", {"value": 275}, content_type="application/json"
+        )
+        owner.post(reverse("ml:feedback-rows", args=["houses"]))
+        changes = data_changes_since(ModelVersion.objects.select_related("dataset").get(pk=price_model.pk))
+        assert not changes.replaced and changes.summary == "+1 row"
 
 
 class TestGroupControls:

@@ -156,7 +156,58 @@ def test_predictions_carry_probabilities_version_and_distribution_check(trained_
     assert not absurd["in_distribution"]
 
 
+def changes(version: ModelVersion):
+    """What the version's card says of its data now (the version read afresh, as a page would)."""
+    return data_changes_since(ModelVersion.objects.select_related("dataset").get(pk=version.pk))
+
+
 def test_data_changes_since_training(trained_version):
-    assert data_changes_since(trained_version) == {"new_rows": 0, "is_estimate": False, "changed": False}
+    assert trained_version.data_generation == 1
+    now = changes(trained_version)
+    assert (now.replaced, now.new_rows, now.is_estimate, now.changed, now.summary) == (
+        False,
+        0,
+        False,
+        False,
+        "",
+    )
     monsters_seed(count=25, seed=9)
-    assert data_changes_since(trained_version) == {"new_rows": 25, "is_estimate": False, "changed": True}
+    now = changes(trained_version)
+    assert (now.replaced, now.new_rows, now.changed, now.summary) == (False, 25, True, "+25 monsters")
+
+
+@pytest.mark.parametrize("count", [1_000, 2_000])
+def test_a_reseed_replaces_the_data_whatever_the_count(trained_version, count):
+    monsters_seed(count=count, seed=7, reset=True)
+    now = changes(trained_version)
+    assert now.replaced and now.summary == "trained on data that has since been replaced"
+    assert now.new_rows == 0  # other monsters: not counted as added
+    assert not changes(model_version_train(seed=1)).replaced  # trained on the new ones
+    monsters_seed(count=10, seed=8)  # an append after it still counts for the new version only
+    assert changes(trained_version).replaced
+    assert ModelVersion.objects.get(version=2).data_generation == 2
+
+
+def test_an_import_replaces_the_data_only_when_it_replaces(trained_version):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from monsters.importing import monsters_import_csv
+
+    def csv_of(count: int) -> SimpleUploadedFile:
+        rows = [f"Imp {n},Fey,3,Rank 1,3d4,12,11,10" for n in range(count)]
+        return SimpleUploadedFile(
+            "imps.csv", "\n".join(["name,type,level,rarity,damage,health,energy,sanity", *rows]).encode()
+        )
+
+    monsters_import_csv(file=csv_of(30), mode="append")
+    assert changes(trained_version).summary == "+30 monsters"
+    monsters_import_csv(file=csv_of(5), mode="replace")
+    assert changes(trained_version).summary == "trained on data that has since been replaced"
+
+
+def test_a_version_from_before_generations_were_kept_counts_rows_as_before(trained_version):
+    ModelVersion.objects.filter(pk=trained_version.pk).update(data_generation=None)
+    monsters_seed(count=1_000, seed=7, reset=True)
+    monsters_seed(count=12, seed=8)
+    now = changes(trained_version)
+    assert not now.replaced and now.summary == "+12 monsters"

@@ -77,7 +77,31 @@ class TestPredictPage:
         from monsters.services import monsters_seed
 
         monsters_seed(count=40, seed=2)
-        assert "+40 monsters" in client.get(PREDICT, MONSTER).content.decode()
+        content = client.get(PREDICT, MONSTER).content.decode()
+        assert "+40 monsters" in content and "replaced" not in content
+
+    def test_after_a_reseed_the_pages_say_the_data_was_replaced_and_only_staff_get_to_retrain(
+        self, client, trained_version, django_user_model
+    ):
+        from monsters.services import monsters_seed
+
+        monsters_seed(count=1_040, seed=2, reset=True)
+        version_page = reverse("ml:version", args=[trained_version.version])
+        button = (
+            f'href="{reverse("ml:train")}?from={trained_version.version}">Retrain on the current data</a>'
+        )
+        for who in ("anonymous", "plain", "staff"):
+            if who != "anonymous":
+                client.force_login(django_user_model.objects.create_user(who, is_staff=who == "staff"))
+            for url in (PREDICT, version_page):
+                content = client.get(url).content.decode()
+                assert "trained on data that has since been replaced" in content, (who, url)
+                assert "+40 monsters" not in content  # other monsters, not added ones
+                assert (button in content) == (who == "staff"), (who, url)
+        retrained = model_version_train(seed=1)
+        listing = client.get(reverse("ml:versions")).content.decode()
+        assert listing.count(">data replaced</span>") == 1  # v1, not the version trained on these monsters
+        assert "replaced" not in client.get(reverse("ml:version", args=[retrained.version])).content.decode()
 
     def test_the_target_selects_the_group_and_the_page_says_what_it_predicts(self, client, seeded_monsters):
         model_version_train(target="type", seed=1)
