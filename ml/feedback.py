@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -142,8 +143,18 @@ def feedback_rows_pending(dataset: Dataset):
     )
 
 
-def feedback_rows_add(*, dataset: Dataset, actor=None) -> tuple[int, int]:
-    """Add the pending feedback as new labelled rows of `dataset`, all together; (added, skipped).
+@dataclass(frozen=True)
+class FeedbackRowsAdded:
+    """The rows feedback_rows_add wrote (their ids, first to last: None when none) and those it left."""
+
+    added: int
+    skipped: int
+    first_id: int | None = None
+    last_id: int | None = None
+
+
+def feedback_rows_add(*, dataset: Dataset, actor=None) -> FeedbackRowsAdded:
+    """Add the pending feedback as new labelled rows of `dataset`, all together.
 
     A row takes the prediction's inputs and the true value as its target; one
     that would break the table's rules (a required column the model did not
@@ -163,10 +174,10 @@ def feedback_rows_add(*, dataset: Dataset, actor=None) -> tuple[int, int]:
             used.append(pk)
     skipped = len(entries) - len(rows)
     if not rows:
-        return 0, skipped
+        return FeedbackRowsAdded(added=0, skipped=skipped)
     model = row_model(dataset.table, dataset.columns)
     with transaction.atomic():
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=1_000)
+        created = model.objects.bulk_create([model(**row) for row in rows], batch_size=1_000)
         PredictionLog.objects.filter(pk__in=used).update(feedback_added=True)
         Dataset.objects.filter(pk=dataset.pk).update(
             row_count=F("row_count") + len(rows), updated_at=timezone.now()
@@ -178,7 +189,8 @@ def feedback_rows_add(*, dataset: Dataset, actor=None) -> tuple[int, int]:
             dataset=dataset.slug,
         )
     dataset.refresh_from_db()
-    return len(rows), skipped
+    ids = [row.pk for row in created]  # both databases return them (INSERT ... RETURNING)
+    return FeedbackRowsAdded(added=len(rows), skipped=skipped, first_id=min(ids), last_id=max(ids))
 
 
 def _labelled_row(columns: tuple[Column, ...], values: dict) -> dict | None:

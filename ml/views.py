@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analytics.charts import as_dict
+from analytics.filters import rows_between
 from analytics.models import Dataset
 from analytics.profile import dataset_profile
 from analytics.table import dataset_random_row
@@ -267,10 +268,14 @@ def feedback_rows(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = get_object_or_404(Dataset.objects.visible_to(request.user), slug=slug)
     if not can_train(request.user, dataset):
         raise PermissionDenied("Only the dataset's owner and staff add rows to it.")
-    added, skipped = feedback_rows_add(dataset=dataset, actor=request.user)
-    note = f" {skipped:,} did not fit the table's columns and wait." if skipped else ""
-    messages.success(request, f"Added {added:,} labelled rows to {dataset.name}.{note}")
-    return redirect(f"{reverse('ml:monitoring')}?dataset={dataset.slug}")
+    rows = feedback_rows_add(dataset=dataset, actor=request.user)
+    note = f" {rows.skipped:,} did not fit the table's columns and wait." if rows.skipped else ""
+    if not rows.added:
+        messages.warning(request, f"No feedback rows were added to {dataset.name}.{note}")
+        return redirect(f"{reverse('ml:monitoring')}?dataset={dataset.slug}")
+    added = f"{rows.added:,} labelled row{'s' if rows.added != 1 else ''}"
+    messages.success(request, f"Added {added} to {dataset.name}, shown below.{note}")
+    return redirect(f"{dataset.get_absolute_url()}?{rows_between(rows.first_id, rows.last_id)}")
 
 
 @require_GET

@@ -440,12 +440,17 @@ class TestFeedback:
         before = price_model.dataset.row_count
         response = owner.post(reverse("ml:feedback-rows", args=["houses"]))
         assert response.status_code == 302
+        assert response["Location"] == f"/datasets/houses/?id_min={before + 1}&id_max={before + 1}"
         dataset = price_model.dataset
         dataset.refresh_from_db()
         assert dataset.row_count == before + 1
         frame = dataset_frame(dataset)
         assert frame.iloc[-1][["rooms", "city", "price"]].tolist() == [3, "Ayr", 275.0]
-        assert owner.post(reverse("ml:feedback-rows", args=["houses"])).status_code == 302
+        landing = owner.get(response["Location"])
+        assert [pk for pk, _ in landing.context["rows"]] == [before + 1]  # exactly the row added
+        assert "Added 1 labelled row to Houses, shown below." in landing.content.decode()
+        again = owner.post(reverse("ml:feedback-rows", args=["houses"]))
+        assert again["Location"] == f"{reverse('ml:monitoring')}?dataset=houses"
         dataset.refresh_from_db()
         assert dataset.row_count == before + 1  # each feedback is added once
         staff_only = client_for(people["other"]).post(reverse("ml:feedback-rows", args=["houses"]))
