@@ -49,7 +49,7 @@ def import_csv(context: TaskContext, *, upload: str, file_name: str, mode: str, 
     def written(done: int, total: int) -> None:
         if not writing:
             writing.append(JobProgress(context.task_result.id, unit="rows", total=total))
-        note = f"{done:,} of {total:,} monsters written" + ("; finishing the load" if done == total else "")
+        note = f"{done:,} of {total:,} monsters written" + ("; building the indexes" if done == total else "")
         writing[0](done, note, force=done in (0, total))  # the start and the end always show
 
     try:

@@ -447,7 +447,8 @@ class TestProgress:
         progress = Job.objects.get(pk=job.pk).progress  # what the job page shows at the end
         assert progress.pop("since") <= progress_time(job)
         assert progress == {
-            "done": 70, "total": 70, "unit": "rows", "note": "70 of 70 monsters written; finishing the load",
+            "done": 70, "total": 70, "unit": "rows",
+            "note": "70 of 70 monsters written; building the indexes",
         }  # fmt: skip
         ids = list(Monster.objects.order_by("pk").values_list("pk", flat=True))
         assert len(ids) == 75 and ids[5:] == list(range(ids[5], ids[5] + 70))  # the 70 new ones, in a run
