@@ -30,3 +30,31 @@ def test_compare_page_draws_every_chart_of_both_versions(live_server, page):
         timeout=15_000,
     )
     assert page.locator("[data-figure].js-plotly-plot").count() == 7
+
+
+def test_on_a_phone_the_versions_and_compare_tables_fit_as_cards(two_versions, live_server):
+    with chromium_page(width=390, height=844) as page:
+        for path in ("/model/versions/", "/model/versions/compare/?a=1&b=2"):
+            page.goto(f"{live_server.url}{path}")
+            wraps = "[...document.querySelectorAll('.table-wrap')]"
+            overflow = page.evaluate(f"{wraps}.map(wrap => wrap.scrollWidth - wrap.clientWidth)")
+            assert overflow and max(overflow) <= 0, (path, overflow)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            label = page.evaluate(
+                "getComputedStyle(document.querySelector('.card-rows td[data-label]'), '::before').content"
+            )
+            assert label.strip('"') in ("Compare as A, B", "v1"), path  # each value under its label
+
+
+def test_a_vary_link_reopens_the_page_at_the_what_if_curve(two_versions, live_server):
+    with chromium_page(width=390, height=844) as page:
+        page.goto(f"{live_server.url}/model/?level=8&health=31.6&energy=32.9&sanity=32")
+        link = page.locator(".what-if a", has_text="Health")
+        link.scroll_into_view_if_needed()
+        before = page.evaluate("window.scrollY")
+        link.click()
+        page.wait_for_url("**vary=health#what-if")
+        page.wait_for_selector("[data-figure=figure-what-if] .main-svg", timeout=15_000)
+        top = page.evaluate("document.getElementById('what-if').getBoundingClientRect().top")
+        assert 0 <= top < 50  # the curve at the top of the screen, its Vary links below it
+        assert abs(page.evaluate("window.scrollY") - before) < 400  # about where the visitor was
