@@ -65,7 +65,9 @@ class TestGoodFiles:
     def test_a_good_file_appends(self):
         MonsterFactory.create_batch(2)
         imported = monsters_import_csv(file=csv_file(HEADER, *GOOD_ROWS), mode="append")
-        assert (imported.count, imported.first_id, imported.last_id) == (3, 3, 5)
+        ids = list(Monster.objects.order_by("pk").values_list("pk", flat=True))
+        assert (imported.count, imported.first_id, imported.last_id) == (3, ids[2], ids[4])
+        assert ids[2:] == [ids[2], ids[2] + 1, ids[2] + 2]  # the three new ones, one run
         assert Monster.objects.count() == 5
         imported = snapshot()[2:]
         assert imported == [
@@ -345,11 +347,11 @@ class TestImportPage:
         assert f'href="{URL}"' in client.get(reverse("ops")).content.decode()
 
     def test_a_good_file_is_imported_and_the_table_shows_exactly_its_monsters(self, client, staff):
-        MonsterFactory.create_batch(4)
+        last = MonsterFactory.create_batch(4)[-1].pk  # ids go on from here (PostgreSQL never reuses one)
         client.force_login(staff)
         response = client.post(URL, {"file": csv_file(HEADER, *GOOD_ROWS), "mode": "append"})
         assert response.status_code == 302
-        assert response["Location"] == f"{reverse('monsters:data')}?id_min=5&id_max=7"
+        assert response["Location"] == f"{reverse('monsters:data')}?id_min={last + 1}&id_max={last + 3}"
         assert [str(m) for m in get_messages(response.wsgi_request)] == ["Imported 3 monsters, shown below."]
         assert Monster.objects.count() == 7
         assert AuditEntry.objects.get().actor == staff
@@ -496,7 +498,7 @@ class TestImportJob:
         from bandersnatch.jobs import job_state
         from bandersnatch.models import Job
 
-        MonsterFactory.create_batch(4)
+        last = MonsterFactory.create_batch(4)[-1].pk
         client.force_login(staff)
         response = client.post(URL, {"file": csv_file(HEADER, *GOOD_ROWS, name="zoo.csv"), "mode": "append"})
         job = Job.objects.get()
@@ -510,14 +512,15 @@ class TestImportJob:
         assert state.status == "succeeded"
         assert state.result == {
             "message": "Imported 3 monsters from zoo.csv.", "link_text": "See the 3 imported monsters",
-            "url": f"{reverse('monsters:data')}?id_min=5&id_max=7",
+            "url": f"{reverse('monsters:data')}?id_min={last + 1}&id_max={last + 3}",
         }  # fmt: skip
         page = client.get(job.get_absolute_url()).content.decode()
-        assert 'href="/data/?id_min=5&amp;id_max=7">See the 3 imported monsters</a>' in page
+        link = f'href="/data/?id_min={last + 1}&amp;id_max={last + 3}">See the 3 imported monsters</a>'
+        assert link in page
         assert AuditEntry.objects.get().summary == "Imported 3 monsters from zoo.csv"
         assert [p for p in media.rglob("*") if p.is_file()] == []  # the upload is gone
         rows = client.get(state.result["url"]).context["page"].rows
-        assert [monster.pk for monster in rows] == [5, 6, 7]
+        assert [monster.name for monster in rows] == ["Imp", "Gold Dragon", 'Ghoul, the "hungry"']
 
     def test_a_large_file_with_bad_cells_fails_naming_them_and_changes_nothing(self, client, staff, media):
         from bandersnatch.jobs import job_state
