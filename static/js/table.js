@@ -28,6 +28,7 @@
     function update() {
       var fits = table.offsetWidth <= box.clientWidth + 1;
       frame.classList.toggle("fits", fits);
+      box.tabIndex = fits ? -1 : 0; // a box that does not scroll needs no stop on the way through the page
       frame.classList.toggle("more-left", !fits && box.scrollLeft > 1);
       frame.classList.toggle("more-right", !fits && box.scrollLeft + box.clientWidth < box.scrollWidth - 1);
     }
