@@ -87,12 +87,11 @@
 
     function choose(index) {
       input.value = options[index].textContent;
-      close();
+      show([]); // the list was for the text typed, not for this value
     }
 
     function ask() {
       var text = input.value.trim();
-      if (pending) pending.abort();
       if (text.length < from) {
         show([]);
         return;
@@ -116,10 +115,12 @@
 
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      if (pending) pending.abort(); // its answer would be for a text no longer there
       timer = setTimeout(ask, DELAY_MS);
     });
     input.addEventListener("keydown", function (event) {
       var expanded = !list.hidden;
+      if (event.isComposing) return;
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         if (!options.length) return;
         event.preventDefault();
