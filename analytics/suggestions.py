@@ -36,11 +36,12 @@ def values_containing(rows: QuerySet, field: str, text: str) -> list[str]:
         return []
     # No ORDER BY: a sort would read every matching row before the first.
     values = {value for value in rows.order_by().values_list(field, flat=True)[:ROWS_READ] if value}
-    word_start = re.compile(rf"(?:^|\W){re.escape(text.casefold())}")
+    typed = text.casefold()
+    word_start = re.compile(rf"(?:^|\W){re.escape(typed)}")
 
     def rank(value: str) -> tuple:
         folded = value.casefold()
-        return (not folded.startswith(text.casefold()), not word_start.search(folded), folded, value)
+        return (not folded.startswith(typed), not word_start.search(folded), folded, value)
 
     return sorted(values, key=rank)[:SUGGESTIONS_MAX]
 
@@ -55,8 +56,8 @@ def suggestions_response(
     database takes too long.  `rows(text)`: the rows that filter keeps.
     """
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        return JsonResponse({"message": f"{field}: {errors[0]}"}, status=400)
+        invalid, errors = next(iter(form.errors.items()))
+        return JsonResponse({"message": f"{invalid}: {errors[0]}"}, status=400)
     text = form.cleaned_data[name]
     if not text:
         return JsonResponse({"message": f"{name}: Give the text to complete."}, status=400)
