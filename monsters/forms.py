@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from analytics.filters import FilterForm, TablePosition, filter_form
+from analytics.filters import FilterForm, TablePosition, filter_form, suggested_text
 
 from .columns import COLUMN
 from .models import RANGE_FIELDS, SORTABLE_FIELDS
@@ -21,7 +21,7 @@ FILTERED = tuple(COLUMN[name] for name in ("type", "rarity", *RANGE_FIELDS))
 class MonsterFilters(FilterForm):
     """The filters shared by the data page, its CSV export and the charts."""
 
-    q = forms.CharField(max_length=64, required=False, label="Name contains")
+    q = suggested_text(max_length=COLUMN["name"].max_length, required=False, label="Name contains")
 
     def filters(self) -> dict:
         """The cleaned filters, as Monster.objects.matching() takes them."""
