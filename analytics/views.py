@@ -121,8 +121,11 @@ def _figure_view(request: HttpRequest, chart_page: ChartPage) -> JsonResponse:
         return JsonResponse({"message": "This table has no column that can be charted."}, status=400)
     if not form.is_valid():
         errors = {field: [str(e) for e in messages] for field, messages in form.errors.items()}
-        first = next(iter(errors.values()))[0]
-        return JsonResponse({"message": first, "errors": errors}, status=400)
+        field, problems = next(iter(errors.items()))
+        label = form.fields[field].label if field in form.fields else None
+        return JsonResponse(
+            {"message": f"{label}: {problems[0]}" if label else problems[0], "errors": errors}, status=400
+        )
     try:
         return JsonResponse(_chart(chart_page, form))
     except QueryTimedOut:

@@ -74,6 +74,7 @@ class TestView:
         response = client.get(VIEW, params)
         assert response.status_code == 400
         assert message in response.content.decode()
+        assert "<code>" not in response.content.decode()  # fields named by their labels, not parameters
 
     def test_without_data_the_page_says_how_to_seed(self, client):
         response = client.get(VIEW)
@@ -103,7 +104,8 @@ class TestFigureJson:
         response = client.get(FIGURE, {"kind": "pie"})
         assert response.status_code == 400
         assert (
-            response.json()["message"] == "Unknown chart kind pie. Allowed: scatter, histogram, box, density."
+            response.json()["message"]
+            == "Chart: Unknown chart kind pie. Allowed: scatter, histogram, box, density."  # by its label
         )
         assert "kind" in response.json()["errors"]
 
