@@ -21,45 +21,88 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.utils import PlotlyJSONEncoder
 
+from . import figure_text
 from .fields import MONSTER_FIELDS, ChartFields
 from .stats import Axis, BoxStats, ColumnProfile, Counts
 
-# Colours of static/css/site.css: one dark look for the site and its charts.
-BACKGROUND, SURFACE, GRID, TEXT, MUTED = "#0f1117", "#171a23", "#2c3142", "#e6e8ef", "#9aa1b5"
-RARITY_COLORS = ["#8a93a8", "#9ece6a", "#7dcfff", "#7aa2f7", "#bb9af7", "#e0b14a"]
-COLORWAY = ["#7aa2f7", "#e0b14a", "#9ece6a", "#f7768e", "#bb9af7", "#7dcfff", "#ff9e64", "#73daca"]
+# Trace colours read on both themes' backgrounds, so a figure is the same data in
+# either; ranks as static/css/site.css names them: grey, green, blue, purple, red, gold.
+RARITY_COLORS = ["#8a93a8", "#4caf50", "#3b8beb", "#a461f0", "#e5486e", "#d9a21b"]
+COLORWAY = ["#3b8beb", "#d9a21b", "#4caf50", "#e5486e", "#a461f0", "#1fb5c9", "#f08a3c", "#2bb39a"]
 
-TEMPLATE = go.layout.Template(pio.templates["plotly_dark"])
-TEMPLATE.layout.update(
-    paper_bgcolor=SURFACE,
-    plot_bgcolor=BACKGROUND,
-    colorway=COLORWAY,
-    font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "color": TEXT},
-    xaxis={"gridcolor": GRID, "zerolinecolor": GRID},
-    yaxis={"gridcolor": GRID, "zerolinecolor": GRID},
-    legend={"bgcolor": "rgba(0,0,0,0)"},
-    margin={"l": 60, "r": 20, "t": 60, "b": 60},
-    hoverlabel={"bgcolor": SURFACE, "bordercolor": GRID, "font": {"color": TEXT}},
-)
-# Figures carry no template: every page sends this one once (see
-# templatetags/charts.py) and static/js/charts.js applies it to each figure.
-# Inside every figure it would weigh 8 KB and cost 2 ms to build.
-pio.templates["bandersnatch"] = TEMPLATE
+# Each theme's page colours (site.css's light-dark() pairs) and colour scales.  Heat maps
+# and numbers as colours name no scale of their own: the template has Plotly take its
+# sequential scale for counts and its diverging one for a range across zero.  A scale's low end
+# stands out from the plot's background (a cell of one row is not lost in it).
+THEMES = {
+    "dark": {
+        "base": "plotly_dark",
+        "background": "#0f1117", "surface": "#171a23", "grid": "#2c3142", "text": "#e6e8ef",
+        "sequential": [[0, "#3e4a89"], [0.3, "#2a788e"], [0.6, "#43bf71"], [1, "#fde725"]],
+        "diverging": [[0, "#4f8ff7"], [0.5, "#2c3142"], [1, "#f7768e"]],
+    },
+    "light": {
+        "base": "plotly_white",
+        "background": "#ffffff", "surface": "#ffffff", "grid": "#e1e4ec", "text": "#1c2030",
+        "sequential": [[0, "#9cc3e6"], [0.35, "#5a9fd4"], [0.7, "#2171b5"], [1, "#08306b"]],
+        "diverging": [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]],
+    },
+}  # fmt: skip
+
+
+def _template(theme: dict) -> go.layout.Template:
+    template = go.layout.Template(pio.templates[theme["base"]])
+    template.layout.update(
+        paper_bgcolor=theme["surface"],
+        plot_bgcolor=theme["background"],
+        colorway=COLORWAY,
+        colorscale={"sequential": theme["sequential"], "diverging": theme["diverging"]},
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "color": theme["text"]},
+        xaxis={"gridcolor": theme["grid"], "zerolinecolor": theme["grid"]},
+        yaxis={"gridcolor": theme["grid"], "zerolinecolor": theme["grid"]},
+        legend={"bgcolor": "rgba(0,0,0,0)"},
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        hoverlabel={
+            "bgcolor": theme["surface"],
+            "bordercolor": theme["grid"],
+            "font": {"color": theme["text"]},
+        },
+    )
+    # The base templates give each trace kind a scale of its own: the theme's instead
+    # (autocolorscale: the sequential scale for counts, the diverging one across zero).
+    for kind in ("heatmap", "histogram2d"):
+        for trace in template.data[kind]:
+            trace.colorscale, trace.autocolorscale = None, True
+    for kind in ("scatter", "scattergl"):
+        for trace in template.data[kind]:
+            trace.marker.autocolorscale = True
+    return template
+
+
+TEMPLATES = {name: _template(theme) for name, theme in THEMES.items()}
+# Figures carry no template: every page sends both once (see templatetags/charts.py)
+# and static/js/charts.js applies the one of the page's theme to each figure.  Inside
+# every figure a template would weigh 8 KB and cost 2 ms to build.
 pio.templates.default = "none"
 
 
-def template_dict() -> dict:
-    """The site's Plotly template as plain JSON data, for the pages' scripts."""
-    return json.loads(json.dumps(TEMPLATE.to_plotly_json(), cls=PlotlyJSONEncoder))
+def templates_dict() -> dict:
+    """Each theme's Plotly template as plain JSON data, for the pages' scripts."""
+    return {
+        name: json.loads(json.dumps(template.to_plotly_json(), cls=PlotlyJSONEncoder))
+        for name, template in TEMPLATES.items()
+    }
 
 
 def as_dict(figure: go.Figure) -> dict:
     """The figure as plain JSON data, for json_script (no HTML, no mark_safe).
 
-    Without a template: the page supplies the site's (template_dict()).
+    Without a template: the page supplies the site's (templates_dict()).  With
+    its text alternative in layout.meta (figure_text): a caption and the numbers.
     """
     data = json.loads(figure.to_json())
     data["layout"].pop("template", None)
+    data["layout"]["meta"] = {"caption": figure_text.caption(figure), "table": figure_text.table(figure)}
     return data
 
 
@@ -78,6 +121,20 @@ def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
     text = title if not subtitle else f"{title}<br><sup>{subtitle}</sup>"
     figure.update_layout(title={"text": text, "x": 0.01})
     return figure
+
+
+def _nothing_matches(title: str, fields: ChartFields) -> go.Figure:
+    """A chart of no rows: says so where the plot would be, instead of drawing empty axes."""
+    figure = go.Figure()
+    figure.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {"text": f"No {fields.noun} match these filters.", "showarrow": False, "font": {"size": 16},
+             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5},
+        ],
+    )  # fmt: skip
+    return _layout(figure, title, f"0 {fields.noun}")
 
 
 def _groups(frame: pd.DataFrame, column: str | None, fields: ChartFields, field: str | None = None):
@@ -136,8 +193,8 @@ def chart(
         marker = {"size": 5, "opacity": 0.75, "color": color}
         if target and not by_group:
             marker.update(
-                color=rows[target].to_numpy(dtype=np.float32),
-                colorscale="Viridis",
+                color=rows[target].to_numpy(dtype=np.float32),  # on the theme's scale
+                showscale=True,
                 colorbar={"title": {"text": fields.label(target)}},
             )
         figure.add_trace(
@@ -206,6 +263,8 @@ def scatter_figure(
     fields: ChartFields = MONSTER_FIELDS,
 ) -> go.Figure:
     shown = len(sample)
+    if not shown:
+        return _nothing_matches(f"{fields.label(y)} against {fields.label(x)}", fields)
     of = f"about {total:,}" if estimated else f"{total:,}"
     subtitle = (
         f"showing all {shown:,} {fields.noun}"
@@ -224,6 +283,8 @@ def _top_note(axis: Axis, fields: ChartFields) -> str:
 
 def histogram_figure(counts: Counts, fields: ChartFields = MONSTER_FIELDS) -> go.Figure:
     axis, color = counts.axis, counts.color
+    if not counts.total:
+        return _nothing_matches(f"Distribution of {fields.label(axis.field)}", fields)
     figure = go.Figure()
     table = counts.table
     labels = [plain(label) for label in axis.labels]
@@ -263,6 +324,8 @@ def _how_many(total: int, sampled_percent: float | None, noun: str = "monsters")
 
 def box_figure(stats: BoxStats, *, y: str, fields: ChartFields = MONSTER_FIELDS) -> go.Figure:
     axis, color = stats.axis, stats.color
+    if stats.table.empty:
+        return _nothing_matches(f"{fields.label(y)} by {fields.label(axis.field)}", fields)
     figure = go.Figure()
     labels = dict(zip(axis.keys, map(plain, axis.labels), strict=True))
     for name, rows, box_color in _groups(
@@ -315,12 +378,14 @@ def density_figure(
     for x_key, y_key, count in table[["x", "y", "count"]].itertuples(index=False):
         if x_key in x_index and y_key in y_index:
             grid[y_index[y_key], x_index[x_key]] += count
+    title = f"Density of {fields.label(y_axis.field)} against {fields.label(x_axis.field)}"
+    if not grid.any():
+        return _nothing_matches(title, fields)
     figure = go.Figure(
         go.Heatmap(
             x=x_axis.positions if x_axis.is_binned else [plain(label) for label in x_axis.labels],
             y=y_axis.positions if y_axis.is_binned else [plain(label) for label in y_axis.labels],
             z=np.where(grid > 0, grid, np.nan),  # empty cells stay background
-            colorscale="Inferno",
             colorbar={"title": {"text": fields.noun.capitalize()}},
             hovertemplate=(
                 f"{fields.label(x_axis.field)}: %{{x}}<br>{fields.label(y_axis.field)}: %{{y}}"
@@ -331,7 +396,7 @@ def density_figure(
     figure.update_layout(xaxis_title=fields.label(x_axis.field), yaxis_title=fields.label(y_axis.field))
     return _layout(
         figure,
-        f"Density of {fields.label(y_axis.field)} against {fields.label(x_axis.field)}",
+        title,
         _how_many(int(grid.sum()), sampled_percent, fields.noun)
         + _top_note(x_axis, fields)
         + _top_note(y_axis, fields),
@@ -376,8 +441,6 @@ def correlation_figure(matrix: pd.DataFrame, fields: ChartFields = MONSTER_FIELD
             y=names,
             zmin=-1,
             zmax=1,
-            colorscale="RdBu",
-            reversescale=True,
             text=[[f"{value:.2f}" for value in row] for row in matrix.to_numpy()],
             texttemplate="%{text}",
             hovertemplate="%{y} and %{x}: %{z:.3f}<extra></extra>",

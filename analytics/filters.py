@@ -9,18 +9,52 @@ Per column, by kind: `<column>` equals (categories, booleans),
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from bandersnatch.columns import RANGED_KINDS, ROW_ID, ROW_ID_COLUMN, Column, filter_names
+
+from .suggestions import SUGGEST_FROM
 
 PER_PAGE_CHOICES = (10, 25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
 CONTAINS_MAX_LENGTH = 100
 YES_NO = [("", "Either"), ("yes", "Yes"), ("no", "No")]
+PAGE_PARAMS = ("page", "after", "before")  # where in the rows a page is: void once the rows change
+
+
+def suggested_text(**options) -> forms.CharField:
+    """A "contains" filter's field: static/js/suggest.js offers the column's values once enough is typed."""
+    return forms.CharField(widget=forms.TextInput(attrs={"data-suggest-from": SUGGEST_FROM}), **options)
+
+
+def table_query(params: QueryDict, *, without: Iterable[str] = (), page: int | str = 1) -> str:
+    """A link's query to the same table: `params` without the names `without` and empty values, at `page`.
+
+    The position in the rows (page, cursors) is dropped: page 1 needs none.
+    """
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        if name not in without and name not in PAGE_PARAMS:
+            kept.setlist(name, [value for value in values if value])
+    if page != 1:
+        kept["page"] = str(page)
+    return f"?{kept.urlencode()}"
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """A filter in force, as the page shows it, and the query of the same table without it."""
+
+    label: str
+    value: str
+    remove_query: str
 
 
 def page_number(text: str) -> int | str:
@@ -51,9 +85,9 @@ def filter_fields(column: Column) -> dict[str, forms.Field]:
         )
         bounds = {"min_value": column.minimum, "max_value": column.maximum} if column.is_numeric else {}
         fields[f"{column.name}_min"] = field_class(required=False, label=f"{label} from", **bounds)
-        fields[f"{column.name}_max"] = field_class(required=False, label="to", **bounds)
+        fields[f"{column.name}_max"] = field_class(required=False, label=f"{label} to", **bounds)
     else:
-        fields[f"{column.name}_contains"] = forms.CharField(
+        fields[f"{column.name}_contains"] = suggested_text(
             required=False, max_length=CONTAINS_MAX_LENGTH, label=f"{label} contains"
         )
     if column.nullable:
@@ -125,6 +159,24 @@ class FilterForm(forms.Form):
             for name in filter_names(column)
             if self.cleaned_data.get(name) not in (None, "")
         }
+
+    def chips(self, params: QueryDict) -> list[FilterChip]:
+        """The filters in force (of a valid form), each with the query of `params` (the page's) without it."""
+        chips = []
+        for name, value in self.filters().items():
+            if value in (None, ""):
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                shown = str(dict(field.choices).get(value, value))
+            else:  # as typed: 20 rather than 20.0, a time as written
+                shown = str(params.get(name, value)).strip()
+            chips.append(FilterChip(self[name].label, shown, table_query(params, without=[name])))
+        return chips
+
+    def cleared_query(self, params: QueryDict) -> str:
+        """The query of `params` without any filter: the same sort and page size over every row."""
+        return table_query(params, without=self.filters().keys())
 
 
 def filter_form(columns: tuple[Column, ...], base: type[forms.Form] = FilterForm) -> type[FilterForm]:

@@ -82,6 +82,8 @@ def chart_form(fields: ChartFields, filters: type[forms.Form], defaults: tuple) 
             required=False,
             error_messages=_choice("colour field", fields.colors),
             label="Colour",
+            # Sent even when empty ("None"): a missing colour takes the default one.
+            widget=forms.Select(attrs={"data-keep-empty": ""}),
         ),
         "fields_of_chart": fields,
         "defaults": dict(defaults),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from bandersnatch.snapshots import snapshot_compute, snapshot_latest, snapshot_read
+from bandersnatch.snapshots import FORMAT, snapshot_compute, snapshot_latest, snapshot_read
 from monsters.columns import MONSTER_COLUMNS
 from monsters.models import DataVersion, Monster
 
@@ -86,7 +86,7 @@ def figure_for(source: ChartSource, *, x: str, y: str, color: str | None, kind: 
     if source.precomputed and chosen == source.default and not given:
         return snapshot_compute(DEFAULT_FIGURE, DataVersion.current, _default_figure)
     digest = hashlib.sha256(repr((chosen, given)).encode()).hexdigest()
-    key = f"analytics:figure:{source.version()}:{digest}"
+    key = f"analytics:figure:{source.version()}:{FORMAT}:{digest}"
     figure = cache.get(key)
     if figure is None:
         figure = charts.as_dict(_build(source, **chosen, filters=filters))

@@ -37,6 +37,16 @@ from .tables import row_model
 @dataclass(kw_only=True)
 class TablePage(PageNumbers):
     rows: list
+    past_end: bool = False  # a page number past the last was asked for: this is the last page
+
+    @property
+    def first_row(self) -> int | None:
+        """The first row's position from 1; None without rows or when the number is not known."""
+        return (self.number - 1) * self.per_page + 1 if self.rows and self.number else None
+
+    @property
+    def last_row(self) -> int | None:
+        return self.first_row + len(self.rows) - 1 if self.first_row else None
 
 
 def filtered_range(column: Column, descending: bool, filters: dict) -> tuple | None:
@@ -103,7 +113,8 @@ def table_page(
     """One page of `queryset` (the rows of `unfiltered` that pass the filters): sorted, counted.
 
     `page` is a number (reached by offset unless a cursor is given, in which
-    case it only labels the page) or "last"; `after` / `before` are the
+    case it only labels the page) or "last"; a number past the last page
+    gets the last page, marked `past_end`.  `after` / `before` are the
     cursors of next and previous links.  `extremes`: where a matching row's
     sort value can lie, if known; `anchors`: the field's page anchors, if
     any, for deep jumps into the unfiltered table; `nullable`: the sort column
@@ -124,6 +135,9 @@ def table_page(
             "nullable": nullable,
         }
         last_page = max(1, math.ceil(count.value / per_page))
+        past_end = isinstance(page, int) and page > last_page and after_key is None and before_key is None
+        if past_end:  # reached from the end, rather than by an offset past every row
+            page = "last"
         number: int | None = page if isinstance(page, int) else None
         if page == "last":
             size = per_page if count.is_estimate else count.value % per_page or per_page
@@ -156,7 +170,7 @@ def table_page(
         return encode_cursor(getattr(row, field), row.pk)
 
     return TablePage(
-        rows=rows, count=count, per_page=per_page, number=number,
+        rows=rows, count=count, per_page=per_page, number=number, past_end=past_end,
         next_cursor=cursor(rows[-1]) if rows and has_next else None,
         previous_cursor=cursor(rows[0]) if rows and has_previous else None,
     )  # fmt: skip

@@ -12,6 +12,7 @@ urlpatterns = [
     path("datasets/new/<str:token>/", views.dataset_preview_page, name="dataset-preview"),
     path("datasets/<slug:slug>/", views.dataset_table, name="dataset"),
     path("datasets/<slug:slug>/rows/<int:pk>/", views.dataset_row, name="dataset-row"),
+    path("datasets/<slug:slug>/suggestions", views.dataset_suggestions, name="dataset-suggestions"),
     path("datasets/<slug:slug>/view/", views.dataset_view, name="dataset-view"),
     path("datasets/<slug:slug>/view/figure", views.dataset_view_figure, name="dataset-figure"),
     path("datasets/<slug:slug>/export.csv", views.dataset_export, name="dataset-export"),

@@ -24,11 +24,12 @@ from .csvfiles import CsvRejected
 from .datasets import dataset_delete, dataset_preview, replacement_check, upload_store
 from .export import csv_lines, csv_rows
 from .fields import chart_fields
-from .filters import rows_matching, table_form
+from .filters import rows_matching, table_form, table_query
 from .forms import ChartForm, DatasetReplaceForm, DatasetUploadForm, chart_form, preview_form
 from .models import Dataset
 from .profile import dataset_profile
 from .services import MONSTERS, ChartSource, dataset_source, figure_for, profile_figures, statistics
+from .suggestions import suggestions_response
 from .table import dataset_rows, dataset_table_page
 
 
@@ -120,8 +121,11 @@ def _figure_view(request: HttpRequest, chart_page: ChartPage) -> JsonResponse:
         return JsonResponse({"message": "This table has no column that can be charted."}, status=400)
     if not form.is_valid():
         errors = {field: [str(e) for e in messages] for field, messages in form.errors.items()}
-        first = next(iter(errors.values()))[0]
-        return JsonResponse({"message": first, "errors": errors}, status=400)
+        field, problems = next(iter(errors.items()))
+        label = form.fields[field].label if field in form.fields else None
+        return JsonResponse(
+            {"message": f"{label}: {problems[0]}" if label else problems[0], "errors": errors}, status=400
+        )
     try:
         return JsonResponse(_chart(chart_page, form))
     except QueryTimedOut:
@@ -194,10 +198,40 @@ def dataset_table(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "analytics/dataset_table.html", context, status=400)
     except QueryTimedOut:
         return render(request, "analytics/dataset_table.html", {**context, "timed_out": True}, status=503)
+    if page.past_end:
+        return redirect(request.path + table_query(request.GET, page=page.number or "last"))
     numeric = [column.is_numeric for column in columns]
     rows = [(row.pk, list(zip(_values(row, columns), numeric, strict=True))) for row in page.rows]
-    context.update(page=page, sort=form.cleaned_data["sort"], rows=rows)
+    context.update(
+        page=page, sort=form.cleaned_data["sort"], rows=rows, chips=form.chips(request.GET),
+        cleared_query=form.cleared_query(request.GET),
+    )  # fmt: skip
     return render(request, "analytics/dataset_table.html", context)
+
+
+@require_GET
+def dataset_suggestions(request: HttpRequest, slug: str) -> JsonResponse:
+    """A text filter's suggestions: the column's values containing the text given as `<column>_contains`
+    (static/js/suggest.js).  Errors are JSON too, a dataset the visitor may not see included."""
+    try:
+        dataset = _visible_dataset(request, slug)
+    except Http404:
+        return JsonResponse({"message": "No such dataset."}, status=404)
+    columns = dataset.column_list
+    names = [f"{column.name}_contains" for column in columns if column.kind == "text"]
+    given = [name for name in names if name in request.GET]
+    if len(given) != 1:
+        listed = ", ".join(names) or "none: this table has no text column"
+        return JsonResponse({"message": f"Give one text filter of this table: {listed}."}, status=400)
+    name = given[0]
+    form = table_form(columns)({name: request.GET[name]})
+    every_row = dataset_rows(dataset)
+    return suggestions_response(
+        form,
+        name,
+        lambda text: rows_matching(every_row, columns, {name: text}),
+        name.removesuffix("_contains"),
+    )
 
 
 @require_GET

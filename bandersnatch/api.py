@@ -20,7 +20,7 @@ api = NinjaAPI(
     title="Bandersnatch API",
     version="1.0.0",
     description="Predict a monster's rarity with versioned models, read the monsters and every dataset, "
-    "check health.",
+    "check health. [Back to Bandersnatch](/)",
     urls_namespace="api",
 )
 api.add_router("/", ml_router)

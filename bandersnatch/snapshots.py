@@ -22,6 +22,10 @@ from .models import Snapshot
 logger = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 2  # per name: the current one, and the one before while the next is computed
+# What a snapshot holds is shaped by the code that computed it (a figure's parts, a profile's
+# fields): bump this when that shape changes, and values stored by earlier code are computed
+# again instead of served.  2: figures carry their text alternative and no colour scale.
+FORMAT = 2
 _PRECOMPUTED: dict[str, Callable[[], None] | str] = {}
 
 
@@ -61,9 +65,16 @@ def _enqueue_refresh() -> None:
         tasks.refresh_snapshots.enqueue()
 
 
+def _stored(data_version: str) -> str:
+    """The data version as stored: with the FORMAT of the code that computed the value."""
+    return f"{data_version}/{FORMAT}"
+
+
 def snapshot_read(name: str, data_version: str):
     """The stored value of `name` at `data_version`, or None."""
-    row = Snapshot.objects.filter(name=name, data_version=data_version).values_list("value", flat=True)
+    row = Snapshot.objects.filter(name=name, data_version=_stored(data_version)).values_list(
+        "value", flat=True
+    )
     return row.first()
 
 
@@ -76,7 +87,9 @@ def snapshot_store(name: str, data_version: str, value, *, seconds: float) -> No
     """Keep `value` as `name` at `data_version`, and forget versions older than KEEP_VERSIONS."""
     try:
         with transaction.atomic():
-            Snapshot.objects.create(name=name, data_version=data_version, value=value, seconds=seconds)
+            Snapshot.objects.create(
+                name=name, data_version=_stored(data_version), value=value, seconds=seconds
+            )
     except IntegrityError:  # another process stored the same version meanwhile: the same value
         return
     old = Snapshot.objects.filter(name=name).values_list("pk", flat=True)[KEEP_VERSIONS:]

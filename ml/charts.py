@@ -48,7 +48,6 @@ def confusion_figure(classes: list[str], matrix: list[list[int]]) -> go.Figure:
             z=matrix,
             x=classes,
             y=classes,
-            colorscale="Blues",
             text=matrix,
             texttemplate="%{text}",
             hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from analytics.filters import FilterForm, TablePosition, filter_form
+from analytics.filters import FilterForm, TablePosition, filter_form, suggested_text
 from bandersnatch.columns import ROW_ID_COLUMN
 
 from .columns import COLUMN
@@ -24,7 +24,7 @@ TABLE_FILTERED = (*FILTERED, ROW_ID_COLUMN)
 class MonsterFilters(FilterForm):
     """The filters shared by the data page, its CSV export and the charts."""
 
-    q = forms.CharField(max_length=64, required=False, label="Name contains")
+    q = suggested_text(max_length=COLUMN["name"].max_length, required=False, label="Name contains")
 
     def filters(self) -> dict:
         """The cleaned filters, as Monster.objects.matching() takes them."""

@@ -4,14 +4,16 @@ import numpy as np
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analytics.datasets import upload_store
 from analytics.export import csv_lines
+from analytics.filters import table_query
 from analytics.pagination import count_rows
+from analytics.suggestions import suggestions_response
 from bandersnatch.access import staff_required
 from bandersnatch.db import QueryTimedOut
 from bandersnatch.jobs import job_follow, job_start
@@ -19,7 +21,7 @@ from bandersnatch.models import Job
 
 from . import tasks
 from .columns import MONSTER_COLUMNS
-from .forms import DataPageForm, ImportForm, ReseedForm
+from .forms import DataPageForm, ImportForm, MonsterFilterForm, ReseedForm
 from .generator import generate_monsters
 from .importing import ImportRejected, monsters_import_csv
 from .loading import LoadBusy
@@ -55,7 +57,20 @@ def data(request: HttpRequest) -> HttpResponse:
     except QueryTimedOut:
         context["timed_out"] = True
         return render(request, "monsters/data.html", context, status=503)
-    return render(request, "monsters/data.html", {**context, "page": page, "sort": form.cleaned_data["sort"]})
+    if page.past_end:
+        return redirect(request.path + table_query(request.GET, page=page.number or "last"))
+    context.update(
+        page=page, sort=form.cleaned_data["sort"], chips=form.chips(request.GET),
+        cleared_query=form.cleared_query(request.GET),
+    )  # fmt: skip
+    return render(request, "monsters/data.html", context)
+
+
+@require_GET
+def names(request: HttpRequest) -> JsonResponse:
+    """The name filter's suggestions: names containing `q` (static/js/suggest.js)."""
+    form = MonsterFilterForm({"q": request.GET.get("q", "")})
+    return suggestions_response(form, "q", lambda text: Monster.objects.matching(q=text), "name")
 
 
 @require_GET

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bandersnatch.tests.browser import chromium_page
+from bandersnatch.tests.browser import PHONE, chromium_page
 from monsters.services import monsters_seed
 from monsters.tests.factories import MonsterFactory
 
@@ -77,3 +77,134 @@ def test_a_name_with_markup_shows_as_text_in_tick_labels_and_hover(linked_monste
     hover = page.locator("#chart .hoverlayer .hovertext").text_content()
     assert '<a href="https://example.com">x</a>: 1 monsters' in hover
     assert page.locator("#chart .main-svg a").count() == 0  # no link element anywhere in the chart
+
+
+def open_view(page, live_server, query: str = "") -> None:
+    page.goto(f"{live_server.url}/view/{query}")
+    page.wait_for_selector("#chart .main-svg", timeout=15_000)
+
+
+def trace_count(page) -> int:
+    return page.evaluate("document.getElementById('chart').data.length")
+
+
+@pytest.fixture
+def phone(monsters, live_server):
+    with chromium_page(**PHONE) as page:
+        yield page
+
+
+def swipe_up(page, box: dict) -> None:
+    """A finger dragged 200 px up over the middle of `box` (Chromium's own touch events)."""
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 11):
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchMove", "touchPoints": [{"x": x - 3 * step, "y": y - 20 * step}]},
+        )
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_a_swipe_over_the_scatter_scrolls_the_page_instead_of_leaving_it(live_server, phone):
+    open_view(phone, live_server)
+    assert phone.locator("input[name=dragmode][value=scroll]").is_checked()
+    swipe_up(phone, phone.locator("#chart .nsewdrag").bounding_box())
+    phone.wait_for_function("window.scrollY > 100", timeout=5_000)
+    assert phone.url == f"{live_server.url}/view/"  # not sent to the table by a box-select
+
+
+def test_on_a_phone_the_chart_comes_first_with_its_legend_under_the_plot(live_server, phone):
+    open_view(phone, live_server)
+    chart, form = phone.locator("#chart").bounding_box(), phone.locator("#chart-form").bounding_box()
+    assert chart["y"] + chart["height"] <= form["y"]
+    plot = phone.locator("#chart .nsewdrag").bounding_box()
+    legend = phone.locator("#chart .legend").bounding_box()
+    assert legend["y"] >= plot["y"] + plot["height"]
+
+
+def test_on_a_phone_the_chart_toolbar_shows_once_the_chart_is_tapped(live_server, phone):
+    open_view(phone, live_server)
+
+    def toolbar_opacity() -> str:
+        return phone.evaluate("getComputedStyle(document.querySelector('#chart .modebar-container')).opacity")
+
+    assert toolbar_opacity() == "0"  # not over the chart's title
+    plot = phone.locator("#chart .nsewdrag").bounding_box()
+    phone.touchscreen.tap(plot["x"] + 5, plot["y"] + 5)
+    phone.wait_for_function(
+        "getComputedStyle(document.querySelector('#chart .modebar-container')).opacity === '1'", timeout=5_000
+    )
+
+
+def test_colour_none_applies_on_the_live_redraw(live_server, page):
+    open_view(page, live_server)
+    assert trace_count(page) == 6  # one per rarity
+    page.select_option("#id_color", "")
+    page.wait_for_function("document.getElementById('chart').data.length === 1", timeout=15_000)
+    assert "color=&" in page.url or page.url.endswith("color=")
+    page.reload()  # the address drawn again is the same chart
+    page.wait_for_selector("#chart .main-svg", timeout=15_000)
+    assert trace_count(page) == 1 and page.locator("#id_color").input_value() == ""
+
+
+def test_choices_that_make_no_sense_for_a_kind_are_disabled_with_a_note(live_server, page):
+    open_view(page, live_server)
+    page.select_option("#id_kind", "histogram")
+    assert page.locator("#id_y").is_disabled()
+    assert "no y axis" in page.locator("#chart-choices-note").text_content()
+    page.select_option("#id_kind", "box")
+    assert page.locator("#id_y").is_enabled()
+    disabled = page.eval_on_selector_all(
+        "#id_y option", "options => options.filter(o => o.disabled).map(o => o.value)"
+    )
+    assert set(disabled) == {"name", "type", "rarity", "damage"}
+    page.wait_for_function("document.getElementById('chart').data[0].type === 'box'", timeout=15_000)
+
+
+def test_drag_to_zoom_zooms_in_place_of_selecting(live_server, page):
+    open_view(page, live_server)
+    page.check("input[name=dragmode][value=zoom]")
+    before = page.evaluate("document.getElementById('chart')._fullLayout.xaxis.range")
+    plot = page.locator("#chart .nsewdrag").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.2, plot["y"] + plot["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] * 0.7, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"document.getElementById('chart')._fullLayout.xaxis.range[1] < {before[1]}")
+    assert page.url == f"{live_server.url}/view/"
+
+
+def test_every_chart_has_a_caption_and_its_numbers_on_request(live_server, page):
+    open_view(page, live_server)
+    chart = page.locator("#chart")
+    assert chart.get_attribute("role") == "img"
+    assert chart.get_attribute("aria-label").startswith(
+        "Scatter chart: Health against Level, showing all 300"
+    )
+    page.locator(".chart-numbers summary").click()
+    headers = page.locator(".chart-numbers th[scope=col]").all_text_contents()
+    assert headers[:3] == ["Series", "Points", "Level lowest"]
+    assert page.locator(".chart-numbers tbody tr").count() == 6
+
+    page.select_option("#id_kind", "histogram")  # the caption and the numbers follow the redraw
+    page.wait_for_function(
+        "chart => chart.getAttribute('aria-label').startsWith('Bar chart: Distribution of Level')",
+        arg=page.locator("#chart").element_handle(),
+        timeout=15_000,
+    )
+    assert page.locator(".chart-numbers th[scope=col]").all_text_contents()[0] == "Level"
+    assert page.locator(".chart-numbers tbody tr").count() == 20  # a bar per level
+
+
+def test_the_charts_redraw_in_the_theme_picked(live_server, page):
+    open_view(page, live_server)
+
+    def paper() -> str:
+        return page.evaluate("document.getElementById('chart')._fullLayout.paper_bgcolor")
+
+    assert paper() == "#ffffff"  # the system's light theme
+    page.locator("#theme-toggle").click()
+    page.wait_for_function("document.getElementById('chart')._fullLayout.paper_bgcolor === '#171a23'")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -43,14 +44,83 @@ def test_chart_uses_webgl_and_leaves_the_template_to_the_page(monsters):
     assert figure.layout.dragmode == "select"
 
 
-def test_the_site_template_is_dark():
-    assert charts.template_dict()["layout"]["paper_bgcolor"] == charts.SURFACE
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(one: str, other: str) -> float:
+    high, low = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_each_theme_has_a_template_with_its_own_background():
+    templates = charts.templates_dict()
+    assert set(templates) == {"dark", "light"}
+    assert _luminance(templates["dark"]["layout"]["plot_bgcolor"]) < 0.02
+    assert _luminance(templates["light"]["layout"]["plot_bgcolor"]) > 0.9
+    for theme, template in templates.items():
+        layout = template["layout"]
+        assert _contrast(layout["font"]["color"], layout["paper_bgcolor"]) > 7, theme
+
+
+def test_the_lowest_count_of_a_heat_map_stands_out_from_the_background():
+    """A density cell of one monster was near-black on the dark theme (Inferno)."""
+    for theme, template in charts.templates_dict().items():
+        layout = template["layout"]
+        low_end = layout["colorscale"]["sequential"][0][1]
+        assert _contrast(low_end, layout["plot_bgcolor"]) >= 1.5, theme
+        middle = dict(layout["colorscale"]["diverging"])[0.5]
+        assert _contrast(middle, layout["plot_bgcolor"]) < 1.5, theme  # a zero correlation does not glare
+
+
+def test_heat_maps_take_their_scale_from_the_theme():
+    from ml.charts import confusion_figure
+
+    x_axis = Axis("health", [0, 1], [0.0, 10.0, 20.0])
+    table = pd.DataFrame({"x": [0], "y": [0], "count": [3]})
+    matrix = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=["level", "health"], columns=["level", "health"])
+    figures = [
+        charts.density_figure(x_axis, x_axis, table),
+        charts.correlation_figure(matrix),
+        confusion_figure(["Rank 0", "Rank 1"], [[5, 1], [0, 7]]),
+    ]
+    for figure in figures:
+        assert charts.as_dict(figure)["data"][0].get("colorscale") is None
+    for template in charts.templates_dict().values():
+        for trace in template["data"]["heatmap"]:
+            assert "colorscale" not in trace and trace["autocolorscale"] is True
+
+
+def _hue(color: str) -> float:
+    import colorsys
+
+    return colorsys.rgb_to_hsv(*(int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)))[0] * 360
+
+
+def test_neighbouring_ranks_have_colours_easy_to_tell_apart():
+    """Rank 2 and Rank 3 were two blues; every rank's hue is now 40 degrees from the next one's,
+    in the charts and in both themes of the site's style sheet."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static/css/site.css").read_text()
+    ranks = sorted(re.findall(r"--rank-(\d): light-dark\((#\w{6}), (#\w{6})\)", css))
+    css_light, css_dark = [light for _, light, _ in ranks], [dark for _, _, dark in ranks]
+    for palette in (charts.RARITY_COLORS, css_light, css_dark):
+        assert len(palette) == 6
+        for one, other in zip(palette[1:], palette[2:], strict=False):  # rank 0 is grey
+            distance = abs(_hue(one) - _hue(other))
+            assert min(distance, 360 - distance) >= 40, (one, other)
 
 
 def test_chart_coloured_by_a_number_is_one_trace_with_a_scale(monsters):
     figure = charts.chart(monsters, "health", "energy", "level")
     assert len(figure.data) == 1
-    assert figure.data[0].marker.colorscale is not None
+    assert figure.data[0].marker.showscale and figure.data[0].marker.colorbar.title.text == "Level"
     assert not figure.layout.showlegend
 
 

@@ -94,3 +94,33 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.mouse.up()
         page.wait_for_url("**/datasets/towns/?*population_min=*")  # the table, filtered to the box
         assert "area_min=" in page.url and "matching row" in page.text_content(".table-summary")
+
+
+def test_a_text_filter_suggests_the_columns_values(transactional_db, live_server):
+    import io
+
+    from analytics.datasets import dataset_create
+
+    towns = [
+        f"{start}{end}"
+        for start in ("Ash", "Oak", "Bridge", "Stone", "Mill")
+        for end in ("ford", "ham", "ton")
+    ]
+    file = io.BytesIO(("Town,People\n" + "".join(f"{town},{n}\n" for n, town in enumerate(towns))).encode())
+    file.name = "towns.csv"
+    dataset = dataset_create(file=file, name="Towns", is_public=True)
+    with chromium_page(width=1280, height=900) as page:
+        page.goto(f"{live_server.url}{dataset.get_absolute_url()}")
+        town = page.locator("#id_town_contains")
+        town.press_sequentially("FOR", delay=50)
+        page.wait_for_selector("#id_town_contains-suggestions [role=option]")
+        assert page.locator("#id_town_contains-suggestions [role=option]").all_text_contents() == [
+            "Ashford", "Bridgeford", "Millford", "Oakford", "Stoneford",
+        ]  # fmt: skip
+        town.press("ArrowDown")
+        town.press("Enter")
+        assert town.input_value() == "Ashford"
+        with page.expect_navigation():
+            town.press("Enter")
+        assert "town_contains=Ashford" in page.url and "people_min" not in page.url
+        assert "Row 1 of 1 matching row" in " ".join(page.text_content(".table-summary").split())

@@ -452,3 +452,121 @@ def test_sorted_by_a_column_filtered_to_its_empty_cells_the_rows_go_by_id(people
     present = client.get(url, {"sort": sort, "score_empty": "no", "per_page": 10}).json()["results"]
     values = sorted(i for i in range(40) if not i % 3)
     assert [row["score"] for row in present] == (values[::-1] if sort.startswith("-") else values)[:10]
+
+
+# Summary, filter chips, pager and the text filters' suggestions ------------------------
+
+
+def summary(response) -> str:
+    """The table's summary line as a reader sees it: no tags, single spaces."""
+    line = re.search(r'<div class="table-summary">\s*<p>(.*?)</p>', response.content.decode(), re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", line).split())
+
+
+def test_the_summary_says_which_rows_the_page_shows(cities, people):
+    client = client_for(people["owner"])
+    url = cities.get_absolute_url()
+    assert summary(client.get(url)) == "Rows 1–5 of 5 matching rows"
+    assert summary(client.get(url, {"per_page": 10, "region": "North"})) == "Rows 1–2 of 2 matching rows"
+    small = dataset_create(
+        file=upload("n\n" + "".join(f"{i}\n" for i in range(25))), name="N", owner=people["owner"]
+    )
+    assert summary(client.get(small.get_absolute_url(), {"per_page": 10, "page": 3})) == (
+        "Rows 21–25 of 25 matching rows · page 3 of 3"
+    )
+
+
+def test_a_page_past_the_end_sends_to_the_last_page(people):
+    dataset = dataset_create(
+        file=upload("n\n" + "".join(f"{i}\n" for i in range(25))), name="N", owner=people["owner"]
+    )
+    client = client_for(people["owner"])
+    url = dataset.get_absolute_url()
+    response = client.get(url, {"sort": "-n", "per_page": 10, "n_max": "", "page": 999})
+    assert response.status_code == 302 and response["Location"] == f"{url}?sort=-n&per_page=10&page=3"
+    assert first_column(client.get(response["Location"])) == [str(n) for n in range(4, -1, -1)]
+
+
+def test_errors_name_the_field_as_the_form_labels_it(cities, people):
+    client = client_for(people["owner"])
+    url = cities.get_absolute_url()
+    for query, message in (
+        ({"population_min": 5, "population_max": 1}, "Population to: Must not be below the lower bound."),
+        ({"coastal": "maybe"}, "Coastal: Select a valid choice. maybe is not one of the available choices."),
+        (
+            {"city_contains": "x" * 101},
+            "City contains: Ensure this value has at most 100 characters (it has 101).",
+        ),
+    ):
+        response = client.get(url, query)
+        assert response.status_code == 400 and message in response.content.decode(), query
+
+
+def test_chips_show_the_filters_in_force_each_removable(cities, people):
+    client = client_for(people["owner"])
+    query = {"coastal": "yes", "population_min": "60000", "note_contains": "", "sort": "city"}
+    response = client.get(cities.get_absolute_url(), query)
+    chips = [(chip.label, chip.value, chip.remove_query) for chip in response.context["chips"]]
+    assert chips == [
+        ("Population from", "60000", "?coastal=yes&sort=city"),
+        ("Coastal", "Yes", "?population_min=60000&sort=city"),
+    ]
+    assert response.context["cleared_query"] == "?sort=city"
+    removed = client.get(cities.get_absolute_url() + chips[1][2])
+    assert first_column(removed) == ["Braga", "Faro", "Lisbon", "Porto"]
+
+
+def test_the_page_box_shows_only_when_there_are_pages_to_jump_to(cities, people):
+    client = client_for(people["owner"])
+    assert 'class="jump"' not in client.get(cities.get_absolute_url()).content.decode()
+    many = dataset_create(
+        file=upload("n\n" + "".join(f"{i}\n" for i in range(25))), name="N", owner=people["owner"]
+    )
+    assert 'class="jump"' in client.get(many.get_absolute_url(), {"per_page": 10}).content.decode()
+
+
+def test_text_filters_ask_for_suggestions(cities, people):
+    content = client_for(people["owner"]).get(cities.get_absolute_url()).content.decode()
+    assert f'data-suggest-url="/datasets/{cities.slug}/suggestions"' in content
+    assert re.search(r'<input type="text" name="city_contains"[^>]*data-suggest-from="3"', content)
+
+
+def test_suggestions_are_the_values_of_the_column_containing_the_text(cities, people):
+    client = client_for(people["owner"])
+    url = reverse("analytics:dataset-suggestions", args=[cities.slug])
+    assert client.get(url, {"city_contains": "RAG"}).json() == {"suggestions": ["Braga"]}
+    assert client.get(url, {"note_contains": "wal"}).json() == {"suggestions": ["old walls"]}
+    assert client.get(url, {"note_contains": "ol"}).json() == {"suggestions": []}  # under three characters
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({}, "Give one text filter of this table: city_contains, founded_contains, note_contains."),
+        (
+            {"city_contains": "bra", "note_contains": "old"},
+            "Give one text filter of this table: city_contains, founded_contains, note_contains.",
+        ),
+        (
+            {"population_contains": "500"},
+            "Give one text filter of this table: city_contains, founded_contains, note_contains.",
+        ),
+        ({"city_contains": ""}, "city_contains: Give the text to complete."),
+        (
+            {"city_contains": "x" * 101},
+            "city_contains: Ensure this value has at most 100 characters (it has 101).",
+        ),
+    ],
+)
+def test_bad_suggestion_requests_are_a_400_that_says_why(cities, people, query, message):
+    response = client_for(people["owner"]).get(
+        reverse("analytics:dataset-suggestions", args=[cities.slug]), query
+    )
+    assert response.status_code == 400 and response.json() == {"message": message}
+
+
+def test_suggestions_of_a_private_dataset_are_its_owners(cities, people):
+    url = reverse("analytics:dataset-suggestions", args=[cities.slug])
+    response = client_for(people["other"]).get(url, {"city_contains": "bra"})
+    assert response.status_code == 404 and response.json() == {"message": "No such dataset."}
+    assert client_for(people["staff"]).get(url, {"city_contains": "bra"}).status_code == 200

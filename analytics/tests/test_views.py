@@ -74,6 +74,7 @@ class TestView:
         response = client.get(VIEW, params)
         assert response.status_code == 400
         assert message in response.content.decode()
+        assert "<code>" not in response.content.decode()  # fields named by their labels, not parameters
 
     def test_without_data_the_page_says_how_to_seed(self, client):
         response = client.get(VIEW)
@@ -81,10 +82,14 @@ class TestView:
         assert "There are no monsters yet" in response.content.decode()
         assert "manage.py seed" in response.content.decode()
 
-    def test_no_matching_rows_still_draws(self, client, monsters):
-        response = client.get(VIEW, {"q": "no such monster"})
+    @pytest.mark.parametrize("kind", ["scatter", "histogram", "box", "density"])
+    def test_a_chart_of_no_matching_rows_says_so_instead_of_drawing_empty_axes(self, client, monsters, kind):
+        response = client.get(VIEW, {"q": "no such monster", "kind": kind, "x": "level", "y": "health"})
         assert response.status_code == 200
-        assert "showing all 0 monsters" in figure_of(response)["layout"]["title"]["text"]
+        figure = figure_of(response)
+        assert figure["data"] == []
+        assert figure["layout"]["annotations"][0]["text"] == "No monsters match these filters."
+        assert figure["layout"]["meta"]["caption"].endswith("No monsters match these filters.")
 
 
 class TestFigureJson:
@@ -99,7 +104,8 @@ class TestFigureJson:
         response = client.get(FIGURE, {"kind": "pie"})
         assert response.status_code == 400
         assert (
-            response.json()["message"] == "Unknown chart kind pie. Allowed: scatter, histogram, box, density."
+            response.json()["message"]
+            == "Chart: Unknown chart kind pie. Allowed: scatter, histogram, box, density."  # by its label
         )
         assert "kind" in response.json()["errors"]
 
@@ -167,5 +173,5 @@ def test_plotly_js_is_served_from_our_static_files_at_the_packages_version():
 def test_a_chart_page_loads_plotly_and_the_site_template_once(client, monsters):
     content = client.get(VIEW).content.decode()
     assert content.count("vendor/plotly.min.js") == 1
-    assert content.count('id="plotly-template"') == 1
+    assert content.count('id="plotly-templates"') == 1
     assert '"paper_bgcolor": "#171a23"' in content

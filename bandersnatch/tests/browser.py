@@ -25,9 +25,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+PHONE = {"width": 390, "height": 844, "touch": True}  # a phone held upright: touch, no mouse
+
+
 @contextmanager
-def chromium_page(*, width: int = 1366, height: int = 900):
-    """A page of a fresh browser; the test fails if a script on it raised an error."""
+def chromium_page(*, width: int = 1366, height: int = 900, touch: bool = False, color_scheme: str = "light"):
+    """A page of a fresh browser; the test fails if a script on it raised an error.
+
+    `touch`: a phone's touch screen (coarse pointer, no hover) instead of a mouse;
+    `color_scheme`: the system's prefers-color-scheme.
+    """
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is not installed at {CHROMIUM}; .ci/run installs it.")
@@ -36,7 +43,12 @@ def chromium_page(*, width: int = 1366, height: int = 900):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
+        page = browser.new_page(
+            viewport={"width": width, "height": height},
+            is_mobile=touch,
+            has_touch=touch,
+            color_scheme=color_scheme,
+        )
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page

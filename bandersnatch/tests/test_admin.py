@@ -77,3 +77,15 @@ def test_good_filters_still_list_the_rows(staff_client):
     response = staff_client.get(reverse("admin:monsters_monster_changelist"), {"type__exact": "Fey"})
     assert response.status_code == 200
     assert [monster.name for monster in response.context["cl"].result_list] == ["Imp"]
+
+
+def test_the_admin_and_the_api_docs_carry_the_site_name_and_a_way_back(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    assert "<title>Site administration | Bandersnatch admin</title>" in page
+    assert 'href="/">View site</a>' in page and f'href="{reverse("ops")}">Operations</a>' in page
+    assert "img/favicon.svg" in page
+    docs = staff_client.get("/api/docs").content.decode()
+    assert "Bandersnatch API" in docs
+    schema = staff_client.get("/api/openapi.json").json()
+    assert schema["info"]["title"] == "Bandersnatch API"
+    assert schema["info"]["description"].endswith("[Back to Bandersnatch](/)")  # Swagger shows it as a link

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def test_the_refresh_stores_every_precomputed_result_for_the_current_version(seeded_monsters):
     assert snapshots.snapshots_refresh() == []
     version = DataVersion.current()
-    names = set(Snapshot.objects.filter(data_version=version).values_list("name", flat=True))
+    stored = f"{version}/{snapshots.FORMAT}"
+    names = set(Snapshot.objects.filter(data_version=stored).values_list("name", flat=True))
     assert {"analytics:statistics", "analytics:figure:default", "monsters:counts-by-rarity",
             "monsters:similarity-scales"} <= names  # fmt: skip
 
@@ -53,6 +54,14 @@ def test_a_value_computed_while_the_data_changed_is_not_stored(seeded_monsters):
         "stale": True
     }
     assert not Snapshot.objects.filter(name="test:x").exists()
+
+
+def test_a_value_stored_by_earlier_code_is_computed_again(seeded_monsters, monkeypatch):
+    """After an upgrade that changes what a snapshot holds (FORMAT), no page serves the old shape."""
+    assert snapshots.snapshot_compute("test:y", DataVersion.current, lambda: {"shape": 1}) == {"shape": 1}
+    assert snapshots.snapshot_compute("test:y", DataVersion.current, lambda: {"shape": 9}) == {"shape": 1}
+    monkeypatch.setattr(snapshots, "FORMAT", snapshots.FORMAT + 1)
+    assert snapshots.snapshot_compute("test:y", DataVersion.current, lambda: {"shape": 2}) == {"shape": 2}
 
 
 def test_one_failing_precomputation_does_not_stop_the_others(seeded_monsters, monkeypatch):

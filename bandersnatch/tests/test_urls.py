@@ -9,6 +9,8 @@ NOT_PAGES = {
     "datasets/<slug:slug>/export.csv",
     "view/figure",
     "datasets/<slug:slug>/view/figure",
+    "data/names",
+    "datasets/<slug:slug>/suggestions",
     "model/download",
     "model/versions/<int:number>/download",
     "model/versions/<int:number>/card.json",

@@ -48,6 +48,13 @@ class TestMonsterList:
         parameters = client.get("/api/openapi.json").json()["paths"]["/api/monsters"]["get"]["parameters"]
         assert {"id_min", "id_max"} <= {parameter["name"] for parameter in parameters}
 
+    def test_a_page_past_the_end_is_the_last_page_with_its_own_number(self, client, monsters):
+        """As /data sends a page past the end to the last one; the body says which page it is."""
+        page = client.get("/api/monsters", {"per_page": 50, "page": 999}).json()
+        assert page["page"] == 3 and page["next"] is None
+        last = list(Monster.objects.order_by("pk").values_list("pk", flat=True)[100:])
+        assert [monster["id"] for monster in page["results"]] == last
+
     def test_a_monster_has_every_field(self, client, monsters):
         monster = client.get("/api/monsters", {"per_page": 10}).json()["results"][0]
         assert set(monster) == {

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from analytics import table
+from analytics.pagination import Count
 from monsters.models import Monster
 from monsters.services import monsters_seed
 from monsters.tests.factories import MonsterFactory
@@ -17,6 +19,12 @@ DATA = reverse("monsters:data")
 
 def row_ids(response) -> list[int]:
     return [m.pk for m in response.context["page"].rows]
+
+
+def summary(response) -> str:
+    """The table's summary line as a reader sees it: no tags, single spaces."""
+    line = re.search(r'<div class="table-summary">\s*<p>(.*?)</p>', response.content.decode(), re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", line).split())
 
 
 @pytest.fixture
@@ -173,7 +181,6 @@ class TestDataPage:
         assert row_ids(last) == ordered[150:]
         assert last.context["page"].number == 4
         assert last.context["page"].next_cursor is None
-        assert row_ids(client.get(DATA, {"page": 99})) == []
 
     def test_query_count_does_not_grow_with_rows(self, client, django_assert_max_num_queries):
         MonsterFactory.create_batch(2)
@@ -219,6 +226,118 @@ class TestDataPage:
         assert message in response.content.decode()
         assert "Start again with every monster" in response.content.decode()
 
+    @pytest.mark.parametrize(
+        ("params", "message"),
+        [
+            ({"level_max": "21"}, "Level to: Ensure this value is less than or equal to 20."),
+            ({"level_min": "9", "level_max": "3"}, "Level to: Must not be below the lower bound."),
+            ({"health_min": "lots"}, "Health from: Enter a number."),
+            ({"q": "x" * 65}, "Name contains: Ensure this value has at most 64 characters (it has 65)."),
+            ({"per_page": "7"}, "Rows per page: Select a valid choice."),
+        ],
+    )
+    def test_errors_name_the_field_as_the_form_labels_it(self, client, params, message):
+        content = client.get(DATA, params).content.decode()
+        assert message in content
+        assert "<code>" not in content and "level_max:" not in content
+
+    def test_empty_parameters_are_no_filter(self, client, monsters):
+        params = {"q": "", "type": "", "level_min": "", "health_max": "", "page": "", "sort": ""}
+        response = client.get(DATA, params)
+        assert response.status_code == 200
+        assert response.context["page"].count.value == 180
+        assert response.context["chips"] == []
+
+    def test_the_summary_says_which_rows_the_page_shows(self, client, monsters):
+        assert summary(client.get(DATA)) == "Rows 1–50 of 180 matching monsters · page 1 of 4"
+        assert summary(client.get(DATA, {"page": 2})) == "Rows 51–100 of 180 matching monsters · page 2 of 4"
+        assert (
+            summary(client.get(DATA, {"page": "last"}))
+            == "Rows 151–180 of 180 matching monsters · page 4 of 4"
+        )
+        MonsterFactory(name="Solitary Snark")
+        assert summary(client.get(DATA, {"q": "solitary"})) == "Row 1 of 1 matching monster"
+        assert summary(client.get(DATA, {"q": "no such monster"})) == "0 matching monsters"
+
+    def test_an_estimated_count_reads_about(self, client, monsters, monkeypatch):
+        """PostgreSQL's estimate for a large table, stood in for on any database."""
+        monkeypatch.setattr(table, "count_rows", lambda queryset: Count(1_000_000, is_estimate=True))
+        expected = "Rows 51–100 of about 1,000,000 matching monsters · page 2 of about 20,000"
+        assert summary(client.get(DATA, {"page": 2})) == expected
+        assert (
+            summary(client.get(DATA, {"page": "last"})) == "The last 50 of about 1,000,000 matching monsters"
+        )
+
+    def test_a_page_past_the_end_sends_to_the_last_page(self, client, monsters):
+        response = client.get(DATA, {"type": "Fey", "q": "", "per_page": 10, "page": 999})
+        fey = monsters.filter(type="Fey").count()
+        last = -(-fey // 10)
+        assert response.status_code == 302
+        assert response["Location"] == f"{DATA}?type=Fey&per_page=10&page={last}"
+        shown = client.get(response["Location"])
+        expected = monsters.filter(type="Fey").order_by("pk").values_list("pk", flat=True)[(last - 1) * 10 :]
+        assert row_ids(shown) == list(expected)
+        assert "No monsters match" not in shown.content.decode()
+
+    def test_a_page_past_the_end_of_nothing_is_the_first(self, client, monsters):
+        response = client.get(DATA, {"q": "no such monster", "page": 3})
+        assert response.status_code == 302 and response["Location"] == f"{DATA}?q=no+such+monster"
+
+    def test_a_next_link_past_the_end_keeps_its_label(self, client, monsters):
+        """A page number that came with a cursor only labels the page: no redirect."""
+        page_two = client.get(DATA, {"page": 2}).context["page"]
+        response = client.get(DATA, {"page": 9, "after": page_two.next_cursor})
+        assert response.status_code == 200
+
+    def test_chips_show_the_filters_in_force_each_removable(self, client, monsters):
+        params = {
+            "type": "Dragon",
+            "level_min": "3",
+            "q": "dra",
+            "health_max": "",
+            "sort": "-level",
+            "page": "last",
+        }
+        response = client.get(DATA, params)
+        chips = [(chip.label, chip.value, chip.remove_query) for chip in response.context["chips"]]
+        assert chips == [
+            ("Type", "Dragon", "?level_min=3&q=dra&sort=-level"),
+            ("Level from", "3", "?type=Dragon&q=dra&sort=-level"),
+            ("Name contains", "dra", "?type=Dragon&level_min=3&sort=-level"),
+        ]
+        content = response.content.decode()
+        assert 'href="?level_min=3&amp;q=dra&amp;sort=-level"' in content
+        assert "Remove the filter </span>Type: <strong>Dragon</strong>" in content
+        assert re.search(r'<a class="clear-filters" href="\?sort=-level">Clear all</a>', content)
+
+    def test_a_chip_shows_a_number_as_typed(self, client, monsters):
+        response = client.get(DATA, {"health_min": "20", "health_max": "60.5"})
+        assert [(chip.label, chip.value) for chip in response.context["chips"]] == [
+            ("Health from", "20"), ("Health to", "60.5"),
+        ]  # fmt: skip
+
+    def test_no_chips_without_filters(self, client, monsters):
+        content = client.get(DATA, {"sort": "name"}).content.decode()
+        assert "Filters in force" not in content and "Clear all" not in content
+
+    def test_the_page_box_shows_only_when_there_are_pages_to_jump_to(self, client, monsters):
+        assert 'name="page"' in client.get(DATA).content.decode()
+        one_page = client.get(DATA, {"per_page": 200}).content.decode()
+        assert 'name="page"' not in one_page and 'class="jump"' not in one_page
+        assert 'name="page"' not in client.get(DATA, {"q": "no such monster"}).content.decode()
+
+    def test_the_page_box_carries_the_filters_given_but_not_the_empty_ones(self, client, monsters):
+        content = client.get(DATA, {"type": "Fey", "q": "", "per_page": 10}).content.decode()
+        jump = re.search(r'<form method="get" class="jump">(.*?)</form>', content, re.S).group(1)
+        assert '<input type="hidden" name="type" value="Fey">' in jump
+        assert 'name="q"' not in jump
+
+    def test_the_filter_form_asks_for_suggestions(self, client):
+        content = client.get(DATA).content.decode()
+        assert 'data-suggest-url="/data/names"' in content and "data-drop-empty" in content
+        assert re.search(r'<input type="text" name="q"[^>]*data-suggest-from="3"', content)
+        assert re.search(r'<script src="/static/js/suggest.js" defer>', content)
+
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
     @pytest.mark.django_db(transaction=True)
     def test_a_slow_query_is_stopped_with_a_message(self, client, settings):
@@ -236,6 +355,70 @@ class TestDataPage:
         assert response.status_code == 503
         assert "took too long to compute and was stopped" in response.content.decode()
         assert client.get(DATA).status_code == 200
+
+
+class TestNameSuggestions:
+    url = reverse("monsters:names")
+
+    @pytest.fixture
+    def named(self):
+        for name in (
+            "Red Dragon",
+            "Blue Dragon",
+            "Blue Dragon",
+            "Pseudodragon",
+            "Dracolich",
+            "Goblin Shaman",
+        ):
+            MonsterFactory(name=name)
+
+    def test_names_containing_the_text_those_starting_with_it_first(self, client, named):
+        response = client.get(self.url, {"q": "DRA"})
+        assert response.status_code == 200
+        assert response.json() == {"suggestions": ["Dracolich", "Blue Dragon", "Red Dragon", "Pseudodragon"]}
+
+    def test_at_most_ten_distinct_names(self, client):
+        for n in range(15):
+            MonsterFactory.create_batch(2, name=f"Orc Chief {n:02}")
+        suggestions = client.get(self.url, {"q": "orc"}).json()["suggestions"]
+        assert suggestions == [f"Orc Chief {n:02}" for n in range(10)]
+
+    def test_percent_and_underscore_are_plain_characters(self, client):
+        for name in ("100% Ogre", "1000 Ogre", "Ra_bbit", "Rabbit", "Raxbbit"):
+            MonsterFactory(name=name)
+        assert client.get(self.url, {"q": "00%"}).json() == {"suggestions": ["100% Ogre"]}
+        assert client.get(self.url, {"q": "a_b"}).json() == {"suggestions": ["Ra_bbit"]}
+        assert client.get(self.url, {"q": "%%%"}).json() == {"suggestions": []}
+
+    def test_nothing_before_three_characters(self, client, named):
+        """The trigram index answers from three characters on; fewer would read the table."""
+        assert client.get(self.url, {"q": "dr"}).json() == {"suggestions": []}
+
+    @pytest.mark.parametrize(
+        ("params", "message"),
+        [
+            ({}, "q: Give the text to complete."),
+            ({"q": ""}, "q: Give the text to complete."),
+            ({"q": "   "}, "q: Give the text to complete."),
+            ({"q": "x" * 65}, "q: Ensure this value has at most 64 characters (it has 65)."),
+        ],
+    )
+    def test_bad_input_is_a_400_that_names_the_parameter(self, client, params, message):
+        response = client.get(self.url, params)
+        assert response.status_code == 400
+        assert response.json() == {"message": message}
+
+    def test_only_get(self, client):
+        assert client.post(self.url, {"q": "dra"}).status_code == 405
+
+    def test_the_query_count_does_not_grow_with_rows(self, client, django_assert_max_num_queries):
+        MonsterFactory.create_batch(3, name="Red Dragon")
+        with django_assert_max_num_queries(5) as few:
+            client.get(self.url, {"q": "dra"})
+        MonsterFactory.create_batch(30, name="Red Dragon")
+        with django_assert_max_num_queries(5) as many:
+            client.get(self.url, {"q": "dra"})
+        assert len(few.captured_queries) == len(many.captured_queries)
 
 
 class TestDetail:
