@@ -185,6 +185,7 @@ def test_every_chart_has_a_caption_and_its_numbers_on_request(live_server, page)
         "Scatter chart: Health against Level, showing all 300"
     )
     page.locator(".chart-numbers summary").click()
+    page.wait_for_selector(".chart-numbers table")  # built when first opened (its toggle event)
     headers = page.locator(".chart-numbers th[scope=col]").all_text_contents()
     assert headers[:3] == ["Series", "Points", "Level lowest"]
     assert page.locator(".chart-numbers tbody tr").count() == 6
