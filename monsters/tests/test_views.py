@@ -127,6 +127,14 @@ class TestDataPage:
         next_link = re.search(r'rel="next" href="([^"]+)"', response.content.decode()).group(1)
         assert f"id_min={low}" in next_link and f"id_max={high}" in next_link
 
+    def test_the_filter_form_keeps_a_range_of_ids(self, client, monsters):
+        """Apply on the rows an import added keeps them (the form has no boxes for ids)."""
+        content = client.get(DATA, {"id_min": 7, "id_max": 9}).content.decode()
+        form = content[content.index('class="filters"') : content.index("</form>")]
+        assert '<input type="hidden" name="id_min" value="7">' in form
+        assert '<input type="hidden" name="id_max" value="9">' in form
+        assert 'name="id_min"' not in client.get(DATA).content.decode()
+
     def test_an_open_range_of_ids_walks_from_its_end(self, client, monsters):
         ids = list(monsters.order_by("pk").values_list("pk", flat=True))
         assert row_ids(client.get(DATA, {"id_min": ids[170]})) == ids[170:]
