@@ -198,6 +198,8 @@ STORAGES = {
 # the files as written instead (edits show without collectstatic, uncompressed).
 WHITENOISE_USE_FINDERS = env.bool("SERVE_STATIC_SOURCES", default=False)
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+if WHITENOISE_USE_FINDERS:  # as written, under their own names: no collected manifest needed
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Production hardening; each can be relaxed from the environment (e.g. behind a
 # proxy that already redirects to HTTPS).

@@ -17,6 +17,7 @@ import joblib
 import pandas as pd
 import sklearn
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
@@ -192,7 +193,7 @@ def model_version_train(
             if attempt == 2:
                 raise
     if activate:
-        forget_active_version()
+        _activation_announce()
     logger.info(
         "Trained model v%d of %s %s (%s, %s, %d rows, %.1f s, active: %s)",
         version.version, dataset.slug, target, result.algorithm, version.headline_text, len(frame),
@@ -256,7 +257,7 @@ def model_version_activate(*, version: ModelVersion, actor=None, reason: str = "
         was = f" (was v{previous.version})" if previous else ""
         audit_record(action=action, summary=f"Activated model v{version.version}{was}", actor=actor,
                      version=version.version, previous=previous.version if previous else None)  # fmt: skip
-    forget_active_version()
+    _activation_announce()
     logger.info("Activated model v%d", version.version)
     return version
 
@@ -458,31 +459,43 @@ def active_version(slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> ModelV
 
 
 _active_lock = threading.Lock()
-_active: dict[tuple[str, str], tuple[tuple | None, float]] = {}  # group -> (pk and sha256, checked at)
+# group -> (pk and sha256, when checked, the shared generation then)
+_active: dict[tuple[str, str], tuple[tuple | None, float, str | None]] = {}
 ACTIVE_CHECK_SECONDS = 1.0  # how stale this process's idea of the active version may be
+ACTIVE_GENERATION = "ml:active-generation"  # in the shared cache: changes with every activation
 
 
 def active_machine(slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> Machine:
     """The active version's Machine of a group, reloaded only after the active version changes.
 
     Which version is active is asked of the database at most once a second per
-    process and group, so a busy server does not pay a query per prediction;
-    another process's activation is seen within that second.
+    process and group, so a busy server does not pay a query per prediction,
+    and at once when the shared cache says an activation happened since: with
+    CACHE_URL shared by every host (Redis), an activation on one host answers
+    the next prediction on any other.
     """
+    generation = cache.get(ACTIVE_GENERATION)
     with _active_lock:
         now = time.monotonic()
-        row, checked = _active.get((slug, target), (None, 0.0))
-        if row is None or now - checked > ACTIVE_CHECK_SECONDS:
+        row, checked, seen = _active.get((slug, target), (None, 0.0, None))
+        if row is None or now - checked > ACTIVE_CHECK_SECONDS or seen != generation:
             row = _group_active(slug, target).values_list("pk", "sha256").first()
-            _active[(slug, target)] = (row, now)
+            _active[(slug, target)] = (row, now, generation)
     if row is None:
         raise NoActiveModelVersion.of_group(slug, target)
     return _load(*row)
 
 
 def forget_active_version() -> None:
-    """Ask the database again on the next prediction (after an activation here)."""
+    """Ask the database again on the next prediction in this process."""
     _active.clear()
+
+
+def _activation_announce() -> None:
+    """An activation: every process asks the database again on its next prediction, this one at
+    once, those sharing the cache once it is committed (so none reads the old version again)."""
+    forget_active_version()
+    transaction.on_commit(lambda: cache.set(ACTIVE_GENERATION, uuid.uuid4().hex, timeout=None))
 
 
 # Predicting -----------------------------------------------------------------

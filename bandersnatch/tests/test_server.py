@@ -5,26 +5,20 @@ arrives whole: with gunicorn's default sync workers the timeout watches the
 request, and the worker is killed mid-download.
 """
 
-import contextlib
 import csv
 import io
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
+from bandersnatch.tests.servers import gunicorn
 from monsters.models import Monster
 from monsters.services import monsters_seed
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 2  # seconds, on the command line (it wins over the file's 30)
 MONSTERS = 150_000  # about 13 MB of CSV
 READ_BYTES_PER_SECOND = 2_000_000  # so the download takes about 6 s
@@ -36,47 +30,6 @@ pytestmark = [
         reason="the server needs a database it can reach: the SQLite test database lives in this process",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The test database, for the server process."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextlib.contextmanager
-def gunicorn(*flags: str):
-    """`gunicorn bandersnatch.wsgi` from the top of the repository, one worker; its port."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "false", "WEB_CONCURRENCY": "1"}
-    command = [sys.executable, "-m", "gunicorn", "bandersnatch.wsgi", "--bind", f"127.0.0.1:{port}", *flags]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(port):
-            assert server.poll() is None, "gunicorn exited at start-up"
-            assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
-            time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-            sock.sendall(b"GET /api/live HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            return sock.recv(64).startswith(b"HTTP/1.0 200")
-    except OSError:
-        return False
 
 
 def slow_download(port: int, path: str, *, cookie: str) -> tuple[bytes, bytes, float]:

@@ -81,3 +81,15 @@ def test_sqlite_is_the_default_database():
     env = {"DEBUG": "true", "DATABASE_URL": ""}
     result = manage("shell", "-v", "0", "-c", code, **env)
     assert result.stdout.strip() == str(ROOT / "var" / "db.sqlite3"), result.stderr
+
+
+def test_serving_the_static_sources_needs_no_collected_manifest():
+    """SERVE_STATIC_SOURCES=true with DEBUG off (a test's server, a quick look): pages name the
+    files as written instead of failing on a manifest collectstatic never made."""
+    code = "from django.templatetags.static import static; print(static('js/site.js'))"
+    result = manage("shell", "--no-imports", "-c", code, SERVE_STATIC_SOURCES="true", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "/static/js/site.js"
+    storage = "from django.conf import settings; print(settings.STORAGES['staticfiles'])"
+    hashed = manage("shell", "--no-imports", "-c", storage, **PRODUCTION)
+    assert "CompressedManifestStaticFilesStorage" in hashed.stdout

@@ -134,6 +134,21 @@ def test_the_loaded_model_is_cached_until_the_active_version_changes(trained_ver
     assert len(loads) == 4
 
 
+def test_an_activation_elsewhere_is_seen_at_once_through_the_shared_cache(trained_version, monkeypatch):
+    """Another process (another host) switched the active version: this one learns it from the
+    shared cache on its next prediction, not a second later."""
+    from django.core.cache import cache
+
+    monkeypatch.setattr(services, "ACTIVE_CHECK_SECONDS", 60)  # however slow this machine is
+    other = model_version_train(seed=3, activate=False)
+    assert active_machine().version == trained_version.version  # checked just now: trusted a second
+    ModelVersion.objects.filter(pk=trained_version.pk).update(is_active=False)  # as the other host does
+    ModelVersion.objects.filter(pk=other.pk).update(is_active=True)
+    assert active_machine().version == trained_version.version  # within its second, nothing says so
+    cache.set(services.ACTIVE_GENERATION, "the other host's activation")
+    assert active_machine().version == other.version
+
+
 def test_a_tampered_artifact_is_never_loaded(trained_version):
     services._load.cache_clear()
     ModelVersion.objects.filter(pk=trained_version.pk).update(artifact=b"not what was stored")
