@@ -121,25 +121,33 @@ def _heatmap_table(figure: go.Figure, x_title: str, y_title: str) -> dict:
     return {"columns": [x_title, y_title, "Value"], "rows": [[x, y, value] for y, x, value in cells]}
 
 
-def _summary(values: list) -> list:
-    """The lowest, highest and mean of the numbers among `values`."""
-    numbers = [value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)]
-    if not numbers:
+def _summary(values) -> list:
+    """The lowest, highest and mean of a trace's values, when they are numbers (in numpy: a
+    scatter holds tens of thousands)."""
+    try:
+        numbers = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):  # categories or text
         return [None, None, None]
-    return [_number(min(numbers)), _number(max(numbers)), _number(sum(numbers) / len(numbers))]
+    if not np.isfinite(numbers).any():
+        return [None, None, None]
+    return [_number(np.nanmin(numbers)), _number(np.nanmax(numbers)), _number(np.nanmean(numbers))]
 
 
 def _point_table(figure: go.Figure, x_title: str, y_title: str) -> dict:
     """Every point of a small chart; a line per series (its extremes and means) of a large one."""
-    series = [(text(trace.name), _values(trace.x), _values(trace.y)) for trace in figure.data]
-    if sum(len(xs) for _, xs, _ in series) <= MAX_ROWS:
-        named = len(series) > 1
+    traces = [trace for trace in figure.data if trace.x is not None]
+    if sum(len(trace.x) for trace in traces) <= MAX_ROWS:
+        named = len(traces) > 1
         rows = [
-            [name, x, y] if named else [x, y] for name, xs, ys in series for x, y in zip(xs, ys, strict=False)
+            [text(trace.name), x, y] if named else [x, y]
+            for trace in traces
+            for x, y in zip(_values(trace.x), _values(trace.y), strict=False)
         ]
         return {"columns": ["Series", x_title, y_title] if named else [x_title, y_title], "rows": rows}
     labels = [f"{title} {what}" for title in (x_title, y_title) for what in ("lowest", "highest", "mean")]
-    rows = [[name or "All", len(xs), *_summary(xs), *_summary(ys)] for name, xs, ys in series]
+    rows = [
+        [text(trace.name) or "All", len(trace.x), *_summary(trace.x), *_summary(trace.y)] for trace in traces
+    ]
     return {"columns": ["Series", "Points", *labels], "rows": rows}
 
 
