@@ -1,20 +1,45 @@
-"""The JSON API at /api/: every app's router, and one error shape, {"message": ...}."""
+"""The JSON API at /api/: every app's router, who calls, and one error shape, {"message": ...}.
+
+A call is made with an API token (`Authorization: Bearer <token>`: the
+token's user is the request's user, no CSRF), or else as the session's user
+or anonymously; each endpoint then decides what that user may see or do.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.utils import check_csrf
 
 from analytics.api import router as datasets_router
 from ml.api import router as ml_router
 from ml.services import ArtifactTampered, NoActiveModelVersion
 from monsters.api import router as monsters_router
 
+from .access import bearer_token, token_refused
+from .tokens import TokenRefused
+
 logger = logging.getLogger(__name__)
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+CSRF_FAILED = "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken, or use an API token."
+
+
+def session_or_anonymous(request: HttpRequest):
+    """Without a token: the session's user, or anonymous (always let in: endpoints decide).
+
+    A signed-in browser session changes things only with the CSRF token, as
+    on the site's pages, so another site cannot act in its name.
+    """
+    signed_in_change = request.method not in SAFE_METHODS and request.user.is_authenticated
+    if signed_in_change and check_csrf(request) is not None:
+        raise HttpError(403, CSRF_FAILED)
+    return request.user
+
 
 api = NinjaAPI(
     title="Bandersnatch API",
@@ -22,6 +47,7 @@ api = NinjaAPI(
     description="Predict a monster's rarity with versioned models, read the monsters and every dataset, "
     "check health. [Back to Bandersnatch](/)",
     urls_namespace="api",
+    auth=[bearer_token, session_or_anonymous],
 )
 api.add_router("/", ml_router)
 api.add_router("/monsters", monsters_router)
@@ -41,6 +67,11 @@ def invalid_input(request, exc: ValidationError):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     return api.create_response(request, {"message": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(TokenRefused)
+def bad_token(request, exc: TokenRefused):
+    return token_refused(exc)
 
 
 @api.exception_handler(Http404)

@@ -14,6 +14,8 @@ urlpatterns = [
     path("ops/jobs/<uuid:pk>/status", views.job_status, name="job-status"),
     path("ops/jobs/<uuid:pk>/cancel/", views.job_cancel_page, name="job-cancel"),
     # Django's account views, without password reset: it needs a mail server.
+    path("accounts/", accounts.account, name="account"),
+    path("accounts/tokens/<int:pk>/revoke/", accounts.api_token_revoke, name="api-token-revoke"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.sign_in, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

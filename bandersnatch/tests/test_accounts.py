@@ -179,10 +179,13 @@ class TestNavigation:
         assert f'href="{SIGNUP}?next=/data/%3Ftype%3DFey"' in content
         assert "Sign out" not in content
 
-    def test_signed_in_users_get_their_name_linked_to_password_change_and_sign_out(self, client, ada):
+    def test_signed_in_users_get_their_name_linked_to_their_account_and_sign_out(self, client, ada):
         client.force_login(ada)
         content = client.get(reverse("monsters:data")).content.decode()
-        assert f'href="{PASSWORD_CHANGE}" title="Change your password">ada@example.com</a>' in content
+        assert (
+            f'href="{reverse("account")}" title="Your account: password and API tokens">ada@example.com</a>'
+            in content
+        )
         assert f'<form method="post" action="{LOGOUT}"' in content
         assert "csrfmiddlewaretoken" in content
         assert f'href="{SIGNUP}' not in content
