@@ -1,8 +1,9 @@
-"""Accounts: sign up with an email and a password, and the account page.
+"""Accounts: sign up with an email and a password, reset a forgotten password, the account page.
 
 The email, lower-cased, is also the username, so Django's own sign-in form and
 views (and django-axes' throttle on them) work unchanged for these accounts.
-The account page makes and revokes API tokens.
+Sign-up and the reset request are limited per IP and email address
+(bandersnatch.throttles).  The account page makes and revokes API tokens.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -23,7 +24,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import tasks
 from .models import ApiToken
+from .throttles import account_page_limited
 from .tokens import api_token_create, api_tokens_revoke
 
 User = get_user_model()
@@ -96,6 +99,7 @@ def _safe_next(request: HttpRequest, url: str) -> str | None:
 
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
+@account_page_limited("signup")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("monsters:home")
@@ -112,6 +116,28 @@ def signup(request: HttpRequest) -> HttpResponse:
             # Not redirect(): a relative `next` such as "data" would be taken for a URL name.
             return HttpResponseRedirect(_safe_next(request, next_url) or reverse("monsters:home"))
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
+
+
+# Password reset ------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset request, whose mail a background job looks up, writes and sends.
+
+    The page then answers alike, and as fast, whether the address has an
+    account or not: finding the account and talking to the mail server would
+    show in the time taken.  The job's row holds the address, never the link.
+    """
+
+    def save(self, *, use_https: bool = False, request: HttpRequest | None = None, **kwargs) -> None:
+        tasks.password_reset_mail_send.enqueue(
+            email=self.cleaned_data["email"], domain=request.get_host(), use_https=use_https
+        )
+
+
+password_reset = account_page_limited("password-reset")(
+    PasswordResetView.as_view(form_class=PasswordResetRequestForm)
+)
 
 
 # The account page and its API tokens ---------------------------------------------

@@ -307,7 +307,3 @@ def test_an_email_signs_in_in_any_case(client, django_user_model):
     response = client.post(reverse("login"), {"username": "Ada@Example.COM", "password": password})
     assert response.status_code == 302
     assert client.get(reverse("password_change")).status_code == 200
-
-
-def test_password_reset_is_not_offered_without_a_mail_server(client):
-    assert client.get("/accounts/password_reset/").status_code == 404
