@@ -1,4 +1,4 @@
-"""The JSON API at /api/: every app's router, who calls, and one error shape, {"message": ...}.
+"""The JSON API at /api/: every app's router, who calls, their limits, and one error shape, {"message": ...}.
 
 A call is made with an API token (`Authorization: Bearer <token>`: the
 token's user is the request's user, no CSRF), or else as the session's user
@@ -12,7 +12,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError, Throttled, ValidationError
 from ninja.utils import check_csrf
 
 from analytics.api import router as datasets_router
@@ -21,6 +21,7 @@ from ml.services import ArtifactTampered, NoActiveModelVersion
 from monsters.api import router as monsters_router
 
 from .access import bearer_token, token_refused
+from .throttles import ApiThrottle
 from .tokens import TokenRefused
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ api = NinjaAPI(
     "check health. [Back to Bandersnatch](/)",
     urls_namespace="api",
     auth=[bearer_token, session_or_anonymous],
+    throttle=[ApiThrottle()],
 )
 api.add_router("/", ml_router)
 api.add_router("/monsters", monsters_router)
@@ -72,6 +74,15 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(TokenRefused)
 def bad_token(request, exc: TokenRefused):
     return token_refused(exc)
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc: Throttled):
+    """Over a limit: 429 with the seconds to wait in the message and in Retry-After (ApiThrottle)."""
+    refusal = request.throttle_refusal
+    response = api.create_response(request, {"message": refusal.message}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @api.exception_handler(Http404)

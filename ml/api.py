@@ -153,13 +153,19 @@ PREDICT_BODY = {
 # Health -----------------------------------------------------------------------
 
 
-@router.get("/live", response={200: Health}, summary="Liveness: the process answers (no database)")
+# Never throttled (throttle=[]): load balancers and monitors call them often from one address.
+
+
+@router.get("/live", response={200: Health}, throttle=[], summary="Liveness: the process answers")
 def live(request: HttpRequest):
     return {"status": "alive", "database": "not checked"}
 
 
 @router.get(
-    "/health", response={200: Readiness, 503: Error}, summary="Readiness: database, active model, worker"
+    "/health",
+    response={200: Readiness, 503: Error},
+    throttle=[],
+    summary="Readiness: database, active model, worker",
 )
 def health(request: HttpRequest):
     try:
@@ -208,7 +214,7 @@ def model_detail(request: HttpRequest, number: int):
     return _version(request, number)
 
 
-@router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error})
+@router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error}, throttle=[])
 def model_health(request: HttpRequest, number: int):
     """200 when the version can be loaded and used, 404 when there is no such version, else 503."""
     version = _version(request, number)
