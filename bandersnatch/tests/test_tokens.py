@@ -343,3 +343,9 @@ class TestAdmin:
     def test_plain_users_cannot_open_it(self, client, people):
         client.force_login(people["other"])
         assert client.get(reverse("admin:bandersnatch_apitoken_changelist")).status_code == 403
+
+
+def test_the_openapi_schema_offers_the_token_and_says_it_is_optional(client):
+    schema = client.get("/api/openapi.json").json()
+    assert schema["components"]["securitySchemes"] == {"BearerToken": {"type": "http", "scheme": "bearer"}}
+    assert schema["paths"]["/api/datasets"]["get"]["security"] == [{"BearerToken": []}, {}]
