@@ -5,6 +5,10 @@ cache.add and counted with cache.incr, which Redis does atomically, so the
 counts hold across processes and hosts when CACHE_URL is Redis (with the
 default local memory cache each process counts on its own).  The rates are
 settings (API_THROTTLE_*, ACCOUNT_THROTTLE_*), read per request; None is off.
+
+The API uses django-ninja's throttle hook but not its rate throttles: those
+keep a list of every call's time per key, read and written back whole, so
+two processes at once lose calls, and each call moves hundreds of entries.
 """
 
 from __future__ import annotations
