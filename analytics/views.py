@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bandersnatch.access import login_or_token_required
 from bandersnatch.db import QueryTimedOut, time_limited_queries
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
@@ -301,7 +302,7 @@ def dataset_preview_page(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(job)
 
 
-@login_required
+@login_or_token_required
 @require_GET
 def dataset_export(request: HttpRequest, slug: str) -> HttpResponse:
     """The filtered, sorted table as CSV, streamed; formula-like text is spreadsheet-safe (export.py)."""

@@ -1,7 +1,9 @@
-"""Sign up with an email address and a password.
+"""Accounts: sign up with an email and a password, reset a forgotten password, the account page.
 
 The email, lower-cased, is also the username, so Django's own sign-in form and
 views (and django-axes' throttle on them) work unchanged for these accounts.
+Sign-up and the reset request are limited per IP and email address
+(bandersnatch.throttles).  The account page makes and revokes API tokens.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import tasks
+from .models import ApiToken
+from .throttles import account_page_limited
+from .tokens import api_token_create, api_tokens_revoke
 
 User = get_user_model()
 
@@ -91,6 +99,7 @@ def _safe_next(request: HttpRequest, url: str) -> str | None:
 
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
+@account_page_limited("signup")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("monsters:home")
@@ -107,3 +116,66 @@ def signup(request: HttpRequest) -> HttpResponse:
             # Not redirect(): a relative `next` such as "data" would be taken for a URL name.
             return HttpResponseRedirect(_safe_next(request, next_url) or reverse("monsters:home"))
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
+
+
+# Password reset ------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset request, whose mail a background job looks up, writes and sends.
+
+    The page then answers alike, and as fast, whether the address has an
+    account or not: finding the account and talking to the mail server would
+    show in the time taken.  The job's row holds the address, never the link.
+    """
+
+    def save(self, *, use_https: bool = False, request: HttpRequest | None = None, **kwargs) -> None:
+        tasks.password_reset_mail_send.enqueue(
+            email=self.cleaned_data["email"], domain=request.get_host(), use_https=use_https
+        )
+
+
+password_reset = account_page_limited("password-reset")(
+    PasswordResetView.as_view(form_class=PasswordResetRequestForm)
+)
+
+
+# The account page and its API tokens ---------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        strip=True,
+        help_text="What it is for, e.g. the script that uses it.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. nightly export", "autocomplete": "off"}),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """Your account: the password, and the API tokens your scripts use (a new one's secret shown once)."""
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    new_secret = None
+    if form.is_valid():
+        try:
+            _, new_secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    context = {"form": form, "tokens": tokens, "new_secret": new_secret}
+    # Rendered, not redirected: the secret is never stored, not even in the session.
+    return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of your own tokens (anyone else's is a 404, as if it did not exist)."""
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    if api_tokens_revoke(tokens=ApiToken.objects.filter(pk=token.pk), actor=request.user):
+        messages.success(request, f"Revoked the token {token}: scripts using it are refused from now on.")
+    return redirect("account")

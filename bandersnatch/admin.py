@@ -1,10 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import EmptyResultSet
 from django.utils.html import format_html
 
-from .models import AuditEntry, Job
+from .models import ApiToken, AuditEntry, Job
+from .tokens import api_tokens_revoke
 
 
 class CheckedChangeList(ChangeList):
@@ -66,3 +67,50 @@ class JobAdmin(ReadOnlyAdmin):
     @admin.display(description="Status page")
     def page(self, job: Job) -> str:
         return format_html('<a href="{}">open</a>', job.get_absolute_url())
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ModelAdmin):
+    """Every user's tokens: staff see them and revoke them (the action); every field is read-only.
+
+    The secret was never stored; its sha256 is not shown either.  Tokens are
+    made on the owner's account page, the one place that shows a secret.
+    """
+
+    list_display = ["name", "prefix_shown", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [TokenStateFilter]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    fields = ["name", "prefix_shown", "user", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: a revoked token's use is then refused as revoked
+
+    @admin.display(description="Token", ordering="prefix")
+    def prefix_shown(self, token: ApiToken) -> str:
+        return f"{token.prefix}…"
+
+    @admin.action(permissions=["change"], description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = api_tokens_revoke(tokens=queryset, actor=request.user)
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -113,3 +113,38 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} ({self.host}, pid {self.pid})"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named secret a user's scripts send as `Authorization: Bearer <token>`, acting as that user.
+
+    Only the secret's sha256 is stored, so the secret is shown once, when it is
+    made (bandersnatch.tokens); the visible prefix tells tokens apart.  A
+    revoked token keeps its row, so that using it says "revoked", not "unknown".
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. the script that uses it.")
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters, to tell tokens apart.")
+    secret_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -7,6 +7,7 @@ DEBUG is off unless asked for, and then a SECRET_KEY is required.
 import datetime as dt
 import hashlib
 import hmac
+import re
 from pathlib import Path
 
 import environ
@@ -139,7 +140,37 @@ DATASET_MAX_COLUMNS = env.int("DATASET_MAX_COLUMNS", default=200)
 # another machine: share this directory, or set STORAGES to a shared store).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
+# Also holds the request limits' counts: with Redis they hold across processes
+# and hosts, with the default local memory each process counts on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+
+def _rate(name: str, default: str) -> str | None:
+    """A limit such as `600/m` (N per s, m, h or d; `10/5m` per five minutes), or None for `off`."""
+    value = env.str(name, default=default).strip().lower()
+    if value == "off":
+        return None
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 600/m (per s, m, h or d) or off: {value}")
+    return value
+
+
+# The JSON API's limits: callers without a token per IP address, token holders
+# per token (bandersnatch.throttles).  The health endpoints are never limited.
+API_THROTTLE_ANON = _rate("API_THROTTLE_ANON", "600/m")
+API_THROTTLE_TOKEN = _rate("API_THROTTLE_TOKEN", "6000/m")
+# Sign-up and password reset requests, per email address asked for and per IP
+# address (sign-in has django-axes).
+ACCOUNT_THROTTLE_EMAIL = _rate("ACCOUNT_THROTTLE_EMAIL", "5/h")
+ACCOUNT_THROTTLE_IP = _rate("ACCOUNT_THROTTLE_IP", "20/h")
+# The IP address the limits count, read as django-axes reads it for sign-in.
+RATELIMIT_IP_META_KEY = "bandersnatch.throttles.client_address"
+RATELIMIT_FAIL_OPEN = True  # a cache that cannot count lets requests through
+
+# Mail (password reset links): printed on the console in development, else
+# SMTP, e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.com:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bandersnatch <bandersnatch@localhost>")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

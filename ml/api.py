@@ -14,7 +14,6 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.utils import check_csrf
 from pydantic import BaseModel
 from pydantic import ValidationError as SchemaError
 
@@ -154,13 +153,19 @@ PREDICT_BODY = {
 # Health -----------------------------------------------------------------------
 
 
-@router.get("/live", response={200: Health}, summary="Liveness: the process answers (no database)")
+# Never throttled (throttle=[]): load balancers and monitors call them often from one address.
+
+
+@router.get("/live", response={200: Health}, throttle=[], summary="Liveness: the process answers")
 def live(request: HttpRequest):
     return {"status": "alive", "database": "not checked"}
 
 
 @router.get(
-    "/health", response={200: Readiness, 503: Error}, summary="Readiness: database, active model, worker"
+    "/health",
+    response={200: Readiness, 503: Error},
+    throttle=[],
+    summary="Readiness: database, active model, worker",
 )
 def health(request: HttpRequest):
     try:
@@ -209,7 +214,7 @@ def model_detail(request: HttpRequest, number: int):
     return _version(request, number)
 
 
-@router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error})
+@router.get("/models/{int:number}/health", response={200: Health, 404: Error, 503: Error}, throttle=[])
 def model_health(request: HttpRequest, number: int):
     """200 when the version can be loaded and used, 404 when there is no such version, else 503."""
     version = _version(request, number)
@@ -413,10 +418,8 @@ def prediction_feedback_api(request: HttpRequest, prediction_id: uuid.UUID):
         raise HttpError(400, f"'correct' must be true or false, not {correct!r}.")
     if isinstance(value, dict | list):
         raise HttpError(400, "'value' must be one value (a class, a number), not a list or an object.")
-    if not request.user.is_authenticated:
-        raise HttpError(401, "Sign in to give feedback.")
-    if check_csrf(request) is not None:  # a signed-in browser session: only from this site's pages
-        raise HttpError(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
+    if not request.user.is_authenticated:  # a session's CSRF token was checked before (bandersnatch.api)
+        raise HttpError(401, "Sign in or send an API token to give feedback.")
     try:
         entry = prediction_feedback(
             prediction_id=str(prediction_id),

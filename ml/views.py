@@ -18,7 +18,7 @@ from analytics.filters import rows_between
 from analytics.models import Dataset
 from analytics.profile import dataset_profile
 from analytics.table import dataset_random_row
-from bandersnatch.access import staff_required
+from bandersnatch.access import login_or_token_required, staff_required
 from bandersnatch.columns import format_percent
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
@@ -519,7 +519,7 @@ def rollback(request: HttpRequest) -> HttpResponse:
 # Signed in: downloads ------------------------------------------------------------
 
 
-@login_required
+@login_or_token_required
 @require_GET
 def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
     """The version's fitted pipeline as a joblib file, its sha256 in a header, its card linked.
@@ -548,7 +548,7 @@ def download(request: HttpRequest, number: int | None = None) -> HttpResponse:
     return response
 
 
-@login_required
+@login_or_token_required
 @require_GET
 def card(request: HttpRequest, number: int) -> JsonResponse:
     """The model card: what a downloaded pipeline needs, takes and scored."""

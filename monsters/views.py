@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -14,7 +13,7 @@ from analytics.export import csv_lines
 from analytics.filters import table_query
 from analytics.pagination import count_rows
 from analytics.suggestions import suggestions_response
-from bandersnatch.access import staff_required
+from bandersnatch.access import login_or_token_required, staff_required
 from bandersnatch.db import QueryTimedOut
 from bandersnatch.jobs import job_follow, job_start
 from bandersnatch.models import Job
@@ -79,7 +78,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "monsters/detail.html", {"monster": monster, "similar": monsters_similar(monster)})
 
 
-@login_required
+@login_or_token_required
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered, sorted view as CSV; formula-like text is spreadsheet-safe (analytics.export)."""

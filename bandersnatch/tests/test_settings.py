@@ -93,3 +93,49 @@ def test_serving_the_static_sources_needs_no_collected_manifest():
     storage = "from django.conf import settings; print(settings.STORAGES['staticfiles'])"
     hashed = manage("shell", "--no-imports", "-c", storage, **PRODUCTION)
     assert "CompressedManifestStaticFilesStorage" in hashed.stdout
+
+
+MAIL = (
+    "from django.conf import settings as s;"
+    "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_HOST_USER,"
+    " s.DEFAULT_FROM_EMAIL, sep='|')"
+)
+
+
+def test_mail_is_printed_in_development():
+    result = manage("shell", "-v", "0", "-c", MAIL, DEBUG="true")
+    assert result.stdout.split("|")[0] == "django.core.mail.backends.console.EmailBackend", result.stderr
+
+
+def test_production_sends_mail_by_smtp_as_the_environment_says():
+    mail = {
+        "EMAIL_URL": "smtp+tls://mailer:s3cret@smtp.example.com:587",
+        "DEFAULT_FROM_EMAIL": "Bandersnatch <noreply@example.com>",
+    }
+    result = manage("shell", "-v", "0", "-c", MAIL, **PRODUCTION, **mail)
+    assert result.stdout.strip().split("|") == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        "587",
+        "True",
+        "mailer",
+        "Bandersnatch <noreply@example.com>",
+    ], result.stderr
+
+
+def test_request_limits_are_rates_or_off():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.API_THROTTLE_ANON, s.API_THROTTLE_TOKEN, s.ACCOUNT_THROTTLE_IP)"
+    )
+    result = manage(
+        "shell", "-v", "0", "-c", code, DEBUG="true", API_THROTTLE_ANON="OFF", API_THROTTLE_TOKEN="100/5m"
+    )
+    assert result.stdout.split() == ["None", "100/5m", "20/h"], result.stderr
+
+
+@pytest.mark.parametrize("value", ["fast", "600", "0/m", "600/w", "-1/m"])
+def test_a_limit_that_is_not_a_rate_stops_start_up_naming_it(value):
+    result = manage("check", DEBUG="true", API_THROTTLE_TOKEN=value)
+    assert result.returncode != 0
+    assert "API_THROTTLE_TOKEN must be a rate such as 600/m (per s, m, h or d) or off" in result.stderr

@@ -59,6 +59,10 @@ def _pages(ids: dict) -> dict[str, list[tuple[str, str]]]:
             ("dataset-model", f"{dataset}/model/"),
             ("login", "/accounts/login/"),
             ("signup", "/accounts/signup/"),
+            ("password-reset", "/accounts/password_reset/"),
+            ("password-reset-done", "/accounts/password_reset/done/"),
+            ("password-reset-bad-link", "/accounts/reset/MQ/no-such-token/"),
+            ("password-reset-complete", "/accounts/reset/done/"),
             ("not-found", "/no/such/page/"),
             ("forbidden", "/ops/"),
             ("api-docs", "/api/docs"),
@@ -69,6 +73,7 @@ def _pages(ids: dict) -> dict[str, list[tuple[str, str]]]:
             ("dataset-new", "/datasets/new/"),
             ("dataset-train", f"{dataset}/train/"),
             ("password-change", "/accounts/password_change/"),
+            ("account", "/accounts/"),
         ],  # fmt: skip
         "staff": [
             ("ops", "/ops/"),
