@@ -7,6 +7,10 @@ with this file too, so its numbers describe what ships.
 
 import os
 
+from gunicorn import glogging
+
+from bandersnatch.logs import gunicorn_logging_config
+
 # Threads in each process, not one request per process: a long streaming
 # response (a CSV export of millions of monsters) holds one thread while the
 # others keep answering, and the timeout below watches the process's main loop,
@@ -42,6 +46,20 @@ keepalive = 5
 # predictions are in the prediction log.
 errorlog = "-"
 accesslog = None
+# In the app's LOG_FORMAT: with LOG_FORMAT=json they are JSON lines too.
+logconfig_dict = gunicorn_logging_config(os.environ.get("LOG_FORMAT", "plain"))
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, with the access log on only when asked for (`accesslog`): gunicorn
+    would turn it on whenever logconfig_dict is set, at a cost on every request."""
+
+    @property
+    def access_log_enabled(self):
+        return self.cfg.accesslog is not None
+
+
+logger_class = Logger
 
 # No control socket (gunicornc): nothing here uses it, and every gunicorn on a
 # machine would otherwise claim the same default path (tests and benchmarks run

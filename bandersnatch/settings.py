@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from bandersnatch.logs import LOG_FORMATS, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: the SQLite file, collected static files
 
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bandersnatch.request_ids.RequestIdMiddleware",  # first: every later log line carries the request id
     "bandersnatch.middleware.ServerTimingMiddleware",
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
@@ -212,16 +215,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django": {"level": env.str("DJANGO_LOG_LEVEL", default="INFO"), "propagate": True},
-        "axes": {"level": "WARNING"},  # its start-up banner, in every process
-    },
-}
+# LOG_FORMAT=plain (the default): a readable line; json: one JSON object per line
+# with the time, level, logger, message and request id (bandersnatch.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use one of {', '.join(LOG_FORMATS)}.")
+LOGGING_CONFIG = "bandersnatch.logs.logging_configure"
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    django_level=env.str("DJANGO_LOG_LEVEL", default="INFO"),
+)

@@ -175,6 +175,11 @@ class PredictionLog(models.Model):
     in_distribution = models.BooleanField()
     latency_ms = models.FloatField(help_text="Time to answer the request this prediction was part of.")
     public_id = models.UUIDField(null=True, blank=True, unique=True, help_text="The id its answer carried.")
+    request_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The X-Request-ID of the request that asked; its log lines carry it.",
+    )
     # What a signed-in user said of it afterwards: right or not, and the true value.
     feedback_correct = models.BooleanField(null=True, blank=True)
     feedback_value = models.TextField(blank=True)

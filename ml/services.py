@@ -29,6 +29,7 @@ from analytics.pagination import count_rows
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import column_to_dict
 from bandersnatch.models import AuditEntry
+from bandersnatch.request_ids import current_request_id
 from monsters.models import Monster
 from monsters.services import monsters_dataset
 
@@ -496,9 +497,11 @@ def records_predict(records: list[dict], *, machine: Machine | None = None) -> l
 def predictions_log(*, records: list[dict], answers: list[dict], source: str, latency_ms: float) -> None:
     """Queue one log entry per answered record; stored in batches off the request path.
 
-    Each answer gains the `id` of its entry, by which feedback finds it.
+    Each answer gains the `id` of its entry, by which feedback finds it; each
+    entry keeps the id of the request that asked.
     """
     now = timezone.now()
+    request_id = current_request_id() or ""
     for answer in answers:
         answer["id"] = str(uuid.uuid4())
     writer.add(
@@ -514,6 +517,7 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
                 "in_distribution": answer["in_distribution"],
                 "latency_ms": latency_ms,
                 "public_id": answer["id"],
+                "request_id": request_id,
             }
             for record, answer in zip(records, answers, strict=True)
         ]

@@ -1,6 +1,7 @@
 """Background jobs: queued, running, succeeded, failed; workers killed or cut off from the database."""
 
 import datetime as dt
+import logging
 import os
 import re
 import signal
@@ -182,6 +183,15 @@ class TestLifecycle:
         assert "at least 50" in state.error
         assert not ModelVersion.objects.exists()
         assert not AuditEntry.objects.filter(action="train").exists()
+
+    def test_the_workers_log_lines_of_a_job_carry_its_id(self, admin_user, caplog):
+        caplog.set_level(logging.INFO, logger="django_tasks")
+        monsters_seed(count=5, seed=1)
+        job = reseed_job(count=10, actor=admin_user)
+        run_worker()
+        lines = [record for record in caplog.records if record.name == "django_tasks"]
+        assert [record.getMessage().rsplit("=", 1)[-1] for record in lines] == ["RUNNING", "SUCCESSFUL"]
+        assert {record.request_id for record in lines} == {uuid.UUID(str(job.pk)).hex}
 
     def test_a_job_running_in_a_live_worker_is_running(self):
         job = reseed_job()

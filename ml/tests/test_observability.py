@@ -1,0 +1,59 @@
+"""Predictions as operations see them: stored with their request's id."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from ml.models import PredictionLog
+from ml.prediction_log import PredictionLogWriter
+
+pytestmark = pytest.mark.django_db
+MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+
+
+def predict(client, body, **extra):
+    return client.post("/api/predict", json.dumps(body), content_type="application/json", **extra)
+
+
+class TestRequestIdOnTheLog:
+    def test_an_api_prediction_keeps_the_proxys_request_id(self, client, trained_version):
+        response = predict(client, {"instances": [MONSTER, MONSTER]}, HTTP_X_REQUEST_ID="lb-1234")
+        assert response["X-Request-ID"] == "lb-1234"
+        assert list(PredictionLog.objects.values_list("request_id", flat=True)) == ["lb-1234", "lb-1234"]
+
+    def test_a_page_prediction_keeps_the_id_it_was_given(self, client, trained_version):
+        response = client.get(reverse("ml:predict"), MONSTER)
+        assert PredictionLog.objects.get().request_id == response["X-Request-ID"]
+
+    def test_an_unsafe_id_is_not_stored(self, client, trained_version):
+        response = predict(client, MONSTER, HTTP_X_REQUEST_ID="-" * 5000)
+        stored = PredictionLog.objects.get().request_id
+        assert stored == response["X-Request-ID"] and len(stored) == 32
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="the background writer's COPY")
+    def test_the_batched_writer_stores_it(self, settings, transactional_db):
+        settings.PREDICTION_LOG_SYNC = False
+        writer = PredictionLogWriter()
+        entry = {
+            "source": "api", "model_version": 1, "inputs": MONSTER, "prediction": "Rank 1", "confidence": 0.9,
+            "probabilities": {"Rank 1": 0.9}, "in_distribution": True, "latency_ms": 1.0,
+            "request_id": "lb-9",
+        }  # fmt: skip
+        writer.add([entry, {**entry, "request_id": ""}])
+        assert writer.flush() == 2
+        writer.stop()
+        assert sorted(PredictionLog.objects.values_list("request_id", flat=True)) == ["", "lb-9"]
+
+    def test_staff_see_it_in_the_admin_and_find_a_requests_predictions(
+        self, client, admin_user, trained_version
+    ):
+        predict(client, MONSTER, HTTP_X_REQUEST_ID="lb-find-me")
+        predict(client, MONSTER, HTTP_X_REQUEST_ID="lb-other")
+        client.force_login(admin_user)
+        page = client.get(reverse("admin:ml_predictionlog_changelist"), {"q": "lb-find-me"})
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "lb-find-me" in content and "lb-other" not in content
+        assert "column-request_id" in content  # the list's column
