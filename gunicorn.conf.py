@@ -6,6 +6,9 @@ with this file too, so its numbers describe what ships.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from gunicorn import glogging
 
@@ -60,6 +63,37 @@ class Logger(glogging.Logger):
 
 
 logger_class = Logger
+
+# /metrics (bandersnatch.metrics): each worker process counts its requests and
+# predictions in files of its own in PROMETHEUS_MULTIPROC_DIR, and a scrape of
+# any one of them adds up the files of all.  Unset, this server makes a
+# directory of its own in the temporary directory (named after its master
+# process, removed when it stops); set, it must be a directory for this server
+# alone, emptied at each start.  The workers inherit the variable: it must be
+# set before they import prometheus_client (so no preload_app).
+METRICS_DIR_OF_MY_OWN = str(Path(tempfile.gettempdir()) / f"bandersnatch-metrics-{os.getpid()}")
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", METRICS_DIR_OF_MY_OWN)
+
+
+def on_starting(server):
+    """Start the counts from zero: an earlier server's files would be added in."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for left_over in directory.glob("*.db"):
+        left_over.unlink()
+
+
+def child_exit(server, worker):
+    """A worker process ended: its counts stay in the sums, its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"] == METRICS_DIR_OF_MY_OWN:
+        shutil.rmtree(METRICS_DIR_OF_MY_OWN, ignore_errors=True)
+
 
 # No control socket (gunicornc): nothing here uses it, and every gunicorn on a
 # machine would otherwise claim the same default path (tests and benchmarks run

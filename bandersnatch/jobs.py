@@ -12,7 +12,7 @@ Each worker checks in every few seconds (worker_check_in); jobs that wait
 longer than JOB_WORKER_STALE_SECONDS make job_queue_health() stalled when no
 worker has checked in for as long, or when a worker that checks in has taken
 no job for as long while idle (its loop is stuck, or it serves another
-queue); /api/health and /ops/ report it.  A worker busy with a long
+queue); /api/health, /ops/ and /metrics report it.  A worker busy with a long
 job is not stalled: the jobs wait their turn.
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_tasks import TaskContext, TaskResultStatus, default_task_backend
@@ -116,6 +116,14 @@ class QueueHealth:
             f"{jobs} waited more than {self.stale_seconds} s and {unseen}: "
             "start one with manage.py db_worker."
         )
+
+
+@dataclass
+class QueueCounts:
+    """The jobs table at a glance, for /metrics."""
+
+    by_status: dict[str, int]  # queued, running, succeeded, failed (finished jobs until pruned)
+    oldest_queued_at: dt.datetime | None  # when the job waiting longest was queued
 
 
 def job_start(task, *, kind: str, summary: str, actor=None, **kwargs) -> Job:
@@ -317,6 +325,15 @@ def _idle_workers(cutoff: dt.datetime) -> int:
     active = DBTaskResult.objects.filter(Q(status=TaskResultStatus.RUNNING) | Q(finished_at__gte=cutoff))
     busy = {ids[-1] for ids in active.values_list("worker_ids", flat=True) if ids}  # the last claim
     return len(seen - busy)
+
+
+def job_counts() -> QueueCounts:
+    """How many jobs there are in each status, and since when the oldest queued one waits."""
+    by_status = dict.fromkeys(STATUS_NAMES.values(), 0)
+    for row in DBTaskResult.objects.order_by().values("status").annotate(count=Count("pk")):
+        by_status[STATUS_NAMES.get(row["status"], row["status"].lower())] = row["count"]
+    oldest = DBTaskResult.objects.ready().aggregate(oldest=Min("enqueued_at"))["oldest"]
+    return QueueCounts(by_status=by_status, oldest_queued_at=oldest)
 
 
 def worker_check_in(*, worker_id: str) -> None:

@@ -7,6 +7,7 @@ DEBUG is off unless asked for, and then a SECRET_KEY is required.
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -65,8 +66,24 @@ INSTALLED_APPS = [
     "ml",
 ]
 
+# /metrics in Prometheus's format, with METRICS_ENABLED; readable from
+# METRICS_ALLOWED_IPS (addresses or networks: loopback by default) or with
+# `Authorization: Bearer METRICS_TOKEN` (when set); 403 for anyone else.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.0/8", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from None
+# Request latency buckets (seconds): the API answers in milliseconds, pages in tens of them.
+PROMETHEUS_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, float("inf"))
+
 MIDDLEWARE = [
     "bandersnatch.request_ids.RequestIdMiddleware",  # first: every later log line carries the request id
+    # Requests and their latency (django-prometheus), counted from as early as can be.
+    *(["django_prometheus.middleware.PrometheusBeforeMiddleware"] if METRICS_ENABLED else []),
     "bandersnatch.middleware.ServerTimingMiddleware",
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
@@ -80,7 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "bandersnatch.middleware.JobNotificationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+    "axes.middleware.AxesMiddleware",  # last of the app's, as django-axes asks
+    # Each request's view, status and latency after the middleware above (django-prometheus).
+    *(["django_prometheus.middleware.PrometheusAfterMiddleware"] if METRICS_ENABLED else []),
 ]
 
 ROOT_URLCONF = "bandersnatch.urls"
@@ -206,6 +225,8 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 # proxy that already redirects to HTTPS).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Prometheus scrapes each server directly, in plain HTTP: a redirect would only fail it.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 30)

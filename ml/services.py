@@ -34,6 +34,7 @@ from monsters.models import Monster
 from monsters.services import monsters_dataset
 
 from .machine import Machine
+from .metrics import predictions_count
 from .models import ModelVersion, PredictionLog, Promotion
 from .monster_features import DEFAULT_TARGET, monster_settings
 from .prediction_log import writer
@@ -498,12 +499,13 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
     """Queue one log entry per answered record; stored in batches off the request path.
 
     Each answer gains the `id` of its entry, by which feedback finds it; each
-    entry keeps the id of the request that asked.
+    entry keeps the id of the request that asked, and /metrics counts them.
     """
     now = timezone.now()
     request_id = current_request_id() or ""
     for answer in answers:
         answer["id"] = str(uuid.uuid4())
+    predictions_count(answers, source=source)
     writer.add(
         [
             {

@@ -5,10 +5,13 @@ arrives whole: with gunicorn's default sync workers the timeout watches the
 request, and the worker is killed mid-download.
 """
 
+import concurrent.futures
 import contextlib
 import csv
 import io
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 2  # seconds, on the command line (it wins over the file's 30)
 MONSTERS = 150_000  # about 13 MB of CSV
 READ_BYTES_PER_SECOND = 2_000_000  # so the download takes about 6 s
+REQUESTS = 120  # to two worker processes, for the metrics' sums
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # the server reads what the test wrote
@@ -52,12 +56,12 @@ def _database_url() -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(*flags: str):
+def gunicorn(*flags: str, environ: dict | None = None, stderr=None):
     """`gunicorn bandersnatch.wsgi` from the top of the repository, one worker; its port."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "false", "WEB_CONCURRENCY": "1"}
     command = [sys.executable, "-m", "gunicorn", "bandersnatch.wsgi", "--bind", f"127.0.0.1:{port}", *flags]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=ROOT, env={**env, **(environ or {})}, stderr=stderr)
     try:
         deadline = time.monotonic() + 60
         while not _answers(port):
@@ -116,3 +120,58 @@ def test_an_export_that_outlasts_the_worker_timeout_arrives_whole(client, django
     assert len(rows) == MONSTERS + 1
     assert (rows[-1][0], float(rows[-1][5])) == last
     assert elapsed > 2 * TIMEOUT  # the download really outlasted the timeout
+
+
+LIVE_ANSWERS = (
+    'django_http_responses_total_by_status_view_method_total{method="GET",status="200",view="api:live"}'
+)
+
+
+def get(port: int, path: str) -> bytes:
+    """One request on a connection of its own (so that either worker process may take it); the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        received = bytearray()
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200"), head.decode()
+    return body
+
+
+def live_answers(exposition: str) -> float:
+    line = next((line for line in exposition.splitlines() if line.startswith(LIVE_ANSWERS + " ")), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+def counted_by_each_process(metrics_dir: Path) -> dict[int, float]:
+    """The live answers in each worker process's own file, read alone."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    counts = {}
+    for file in metrics_dir.glob("counter_*.db"):
+        alone = metrics_dir.parent / f"alone-{file.stem}"
+        alone.mkdir()
+        shutil.copy(file, alone)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(alone))
+        counts[int(file.stem.removeprefix("counter_"))] = live_answers(generate_latest(registry).decode())
+    return counts
+
+
+def test_two_worker_processes_add_up_into_one_scrape_and_log_json(tmp_path):
+    """gunicorn.conf.py's multiprocess metrics: each worker counts in its own file, any one of them
+    answers the scrape with the sum; with LOG_FORMAT=json gunicorn's own lines are JSON too."""
+    metrics_dir, log = tmp_path / "metrics", tmp_path / "gunicorn.log"
+    environ = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "LOG_FORMAT": "json", "WEB_CONCURRENCY": "2"}
+    with open(log, "w") as stderr, gunicorn(environ=environ, stderr=stderr) as port:
+        before = live_answers(get(port, "/metrics").decode())
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: get(port, "/api/live"), range(REQUESTS)))
+        scrapes = [live_answers(get(port, "/metrics").decode()) for _ in range(4)]  # either worker answers
+        per_process = counted_by_each_process(metrics_dir)
+    assert len(per_process) == 2 and all(count > 0 for count in per_process.values()), per_process
+    assert set(scrapes) == {before + REQUESTS} == {sum(per_process.values())}
+    booted = [json.loads(line) for line in log.read_text().splitlines() if "Booting worker" in line]
+    assert len(booted) == 2 and {record["logger"] for record in booted} == {"gunicorn.error"}

@@ -1,20 +1,61 @@
-"""Predictions as operations see them: stored with their request's id."""
+"""Predictions as operations see them: counted in /metrics, and stored with their request's id."""
 
 import json
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from prometheus_client import REGISTRY
 
 from ml.models import PredictionLog
 from ml.prediction_log import PredictionLogWriter
 
 pytestmark = pytest.mark.django_db
 MONSTER = {"level": 8, "health": 31.6, "energy": 32.9, "sanity": 32.0}
+UNUSUAL = {"level": 1, "health": 900.0, "energy": 3.0, "sanity": 2.0}
+
+
+def counted(name: str, version: int, source: str) -> float:
+    labels = {"model_version": str(version), "source": source}
+    return REGISTRY.get_sample_value(f"bandersnatch_{name}_total", labels) or 0.0
 
 
 def predict(client, body, **extra):
     return client.post("/api/predict", json.dumps(body), content_type="application/json", **extra)
+
+
+class TestCounters:
+    def test_each_prediction_counts_for_its_version_and_source(self, client, trained_version):
+        version = trained_version.version
+        api, page = counted("predictions", version, "api"), counted("predictions", version, "page")
+        assert predict(client, MONSTER).status_code == 200
+        assert predict(client, {"instances": [MONSTER] * 3}).status_code == 200
+        client.get(reverse("ml:predict"), MONSTER)
+        assert counted("predictions", version, "api") - api == 4
+        assert counted("predictions", version, "page") - page == 1
+
+    def test_answers_unlike_the_training_data_are_counted_apart(self, client, trained_version):
+        version = trained_version.version
+        total, unusual = (
+            counted("predictions", version, "api"),
+            counted("predictions_out_of_distribution", version, "api"),
+        )
+        answers = predict(client, {"instances": [MONSTER, UNUSUAL, UNUSUAL]}).json()["predictions"]
+        assert [answer["in_distribution"] for answer in answers] == [True, False, False]
+        assert counted("predictions", version, "api") - total == 3
+        assert counted("predictions_out_of_distribution", version, "api") - unusual == 2
+
+    def test_refused_requests_count_no_prediction(self, client, trained_version):
+        before = counted("predictions", trained_version.version, "api")
+        assert predict(client, {"level": 8}).status_code == 400
+        assert client.get(reverse("ml:predict")).status_code == 200  # the random monster shown is not asked
+        assert counted("predictions", trained_version.version, "api") == before
+
+    def test_they_are_in_the_scrape(self, client, trained_version):
+        predict(client, MONSTER)
+        body = client.get("/metrics").content.decode()
+        line = f'bandersnatch_predictions_total{{model_version="{trained_version.version}",source="api"}}'
+        assert line in body
 
 
 class TestRequestIdOnTheLog:

@@ -1,0 +1,118 @@
+"""/metrics: the app's counters and state in Prometheus's text format, for whoever may read them.
+
+Counted as it happens, in each server process: requests and their latency by
+view, method and status (django-prometheus's middleware), predictions by
+model version and source (ml.metrics).  Under gunicorn every worker process
+counts in files of its own in PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py
+sets it up) and a scrape of any worker adds up all of them; without it (one
+process: runserver, the tests) the counts live in memory.
+
+Read from the database at each scrape, a handful of cheap queries: jobs by
+status, the age of the oldest queued job, whether jobs wait in vain (as
+/api/health says), and the rows of each dataset (recorded at each load; the
+monsters' estimated by PostgreSQL when large).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import ipaddress
+import logging
+import os
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest
+from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from analytics.models import Dataset
+from analytics.table import dataset_row_count
+
+from .db import error_line
+from .jobs import job_counts, job_queue_health
+
+logger = logging.getLogger(__name__)
+
+DATABASE_UP_HELP = "1 when the database answered this scrape (the gauges below need it)."
+
+
+def metrics_readable_by(request: HttpRequest) -> bool:
+    """Whether the request comes from METRICS_ALLOWED_IPS or carries `Bearer METRICS_TOKEN`.
+
+    The address is the connection's (REMOTE_ADDR), never a forwarded header a
+    client could write: behind a proxy every request comes from the proxy.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if settings.METRICS_TOKEN and scheme.lower() == "bearer":
+        if hmac.compare_digest(token.strip().encode(), settings.METRICS_TOKEN.encode()):
+            return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:127.0.0.1
+        address = address.ipv4_mapped
+    return any(address in network for network in _networks(tuple(settings.METRICS_ALLOWED_IPS)))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(value, strict=False) for value in allowed)
+
+
+def metrics_exposition() -> tuple[bytes, str]:
+    """Every metric in Prometheus's text format, and its content type."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)  # every worker process's counts, added up
+    else:
+        registry.register(REGISTRY)  # this process's counts (and its CPU and memory)
+    registry.register(DatabaseStateCollector())
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class DatabaseStateCollector:
+    """The state a scrape reads from the database: jobs and rows."""
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            counts = job_counts()
+            queue = job_queue_health()
+            rows = [(dataset.slug, dataset_row_count(dataset).value) for dataset in Dataset.objects.all()]
+        except DatabaseError as exc:
+            logger.warning("/metrics could not read the database: %s", error_line(exc))
+            yield GaugeMetricFamily("bandersnatch_database_up", DATABASE_UP_HELP, 0)
+            return
+        yield GaugeMetricFamily("bandersnatch_database_up", DATABASE_UP_HELP, 1)
+        jobs = GaugeMetricFamily(
+            "bandersnatch_jobs",
+            "Background jobs by status: queued, running, succeeded, failed (finished ones until pruned).",
+            labels=["status"],
+        )
+        for status, count in counts.by_status.items():
+            jobs.add_metric([status], count)
+        yield jobs
+        oldest = counts.oldest_queued_at
+        yield GaugeMetricFamily(
+            "bandersnatch_jobs_oldest_queued_age_seconds",
+            "How long the job waiting longest has waited for a worker; 0 when none waits.",
+            (timezone.now() - oldest).total_seconds() if oldest else 0,
+        )
+        yield GaugeMetricFamily(
+            "bandersnatch_jobs_stalled",
+            "1 when jobs wait in vain: no worker checked in lately, or one that does takes no job "
+            "(/api/health answers 503).",
+            int(queue.stalled),
+        )
+        table_rows = GaugeMetricFamily(
+            "bandersnatch_dataset_rows",
+            "Rows per dataset (the monsters' estimated by PostgreSQL above 10,000).",
+            labels=["dataset"],
+        )
+        for slug, count in rows:
+            table_rows.add_metric([slug], count)
+        yield table_rows
