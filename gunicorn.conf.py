@@ -66,20 +66,22 @@ logger_class = Logger
 
 # /metrics (bandersnatch.metrics): each worker process counts its requests and
 # predictions in files of its own in PROMETHEUS_MULTIPROC_DIR, and a scrape of
-# any one of them adds up the files of all.  Unset, this server makes a
-# directory of its own in the temporary directory (named after its master
-# process, removed when it stops); set, it must be a directory for this server
-# alone, emptied at each start.  The workers inherit the variable: it must be
-# set before they import prometheus_client (so no preload_app).
-METRICS_DIR_OF_MY_OWN = str(Path(tempfile.gettempdir()) / f"bandersnatch-metrics-{os.getpid()}")
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", METRICS_DIR_OF_MY_OWN)
+# any one of them adds up the files of all.  Unset, the server makes a directory
+# of its own in the temporary directory and removes it when it stops; set, it
+# must be a directory for this server alone, emptied at each start.  Chosen as
+# the server starts, before the workers are forked (they inherit it), so this
+# file can be read without a server (--print-config) and leaves nothing behind.
+OWN_METRICS_DIR = "BANDERSNATCH_OWN_METRICS_DIR"
 
 
 def on_starting(server):
-    """Start the counts from zero: an earlier server's files would be added in."""
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    for left_over in directory.glob("*.db"):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory or os.environ.get(OWN_METRICS_DIR):  # unset, or an upgraded master's (USR2)
+        directory = tempfile.mkdtemp(prefix="bandersnatch-metrics-")
+        os.environ.update({"PROMETHEUS_MULTIPROC_DIR": directory, OWN_METRICS_DIR: directory})
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for left_over in Path(directory).glob("*.db"):  # an earlier server's counts would be added in
         left_over.unlink()
 
 
@@ -91,8 +93,9 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if os.environ["PROMETHEUS_MULTIPROC_DIR"] == METRICS_DIR_OF_MY_OWN:
-        shutil.rmtree(METRICS_DIR_OF_MY_OWN, ignore_errors=True)
+    own = os.environ.get(OWN_METRICS_DIR)
+    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(own, ignore_errors=True)
 
 
 # No control socket (gunicornc): nothing here uses it, and every gunicorn on a

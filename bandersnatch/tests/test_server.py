@@ -175,3 +175,20 @@ def test_two_worker_processes_add_up_into_one_scrape_and_log_json(tmp_path):
     assert set(scrapes) == {before + REQUESTS} == {sum(per_process.values())}
     booted = [json.loads(line) for line in log.read_text().splitlines() if "Booting worker" in line]
     assert len(booted) == 2 and {record["logger"] for record in booted} == {"gunicorn.error"}
+
+
+def test_without_a_metrics_directory_the_server_makes_its_own_and_removes_it(tmp_path):
+    environ = {"TMPDIR": str(tmp_path), "PROMETHEUS_MULTIPROC_DIR": ""}
+    printed = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "bandersnatch.wsgi", "--print-config"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "false", **environ},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert not list(tmp_path.iterdir())  # reading the settings makes nothing
+    with gunicorn(environ=environ) as port:
+        get(port, "/api/live")
+        (own,) = tmp_path.glob("bandersnatch-metrics-*")
+        assert list(own.glob("counter_*.db"))
+        assert live_answers(get(port, "/metrics").decode()) >= 1
+    assert not own.exists()
