@@ -69,8 +69,9 @@ logger_class = Logger
 # any one of them adds up the files of all.  Unset, the server makes a directory
 # of its own in the temporary directory and removes it when it stops; set, it
 # must be a directory for this server alone, emptied at each start.  Chosen as
-# the server starts, before the workers are forked (they inherit it), so this
-# file can be read without a server (--print-config) and leaves nothing behind.
+# the server starts, before the workers are forked (they inherit it and load the
+# app after the fork: no preload_app), so this file can be read without a
+# server (--print-config) and leaves nothing behind.
 OWN_METRICS_DIR = "BANDERSNATCH_OWN_METRICS_DIR"
 
 

@@ -77,13 +77,11 @@ for _network in METRICS_ALLOWED_IPS:
         ipaddress.ip_network(_network, strict=False)
     except ValueError as exc:
         raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from None
-# Request latency buckets (seconds): the API answers in milliseconds, pages in tens of them.
-PROMETHEUS_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, float("inf"))
 
 MIDDLEWARE = [
     "bandersnatch.request_ids.RequestIdMiddleware",  # first: every later log line carries the request id
-    # Requests and their latency (django-prometheus), counted from as early as can be.
-    *(["django_prometheus.middleware.PrometheusBeforeMiddleware"] if METRICS_ENABLED else []),
+    # Each request's view, status and latency, timed through all the middleware below.
+    *(["bandersnatch.metrics.RequestMetricsMiddleware"] if METRICS_ENABLED else []),
     "bandersnatch.middleware.ServerTimingMiddleware",
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
@@ -97,9 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "bandersnatch.middleware.JobNotificationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",  # last of the app's, as django-axes asks
-    # Each request's view, status and latency after the middleware above (django-prometheus).
-    *(["django_prometheus.middleware.PrometheusAfterMiddleware"] if METRICS_ENABLED else []),
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "bandersnatch.urls"

@@ -81,20 +81,23 @@ class TestAccess:
         settings.METRICS_ENABLED = False
         assert client.get("/metrics").status_code == 404
 
+    def test_it_is_spared_the_https_redirect(self, client, settings):
+        """Prometheus scrapes each server itself, in plain HTTP; the pages still go to HTTPS."""
+        settings.SECURE_SSL_REDIRECT = True
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/api/live").status_code == 301
+
     def test_only_get(self, client):
         assert client.post("/metrics").status_code == 405
 
 
 class TestRequests:
     def test_requests_and_their_latency_are_counted_per_view_and_status(self, client):
-        answered = ("django_http_responses_total_by_status_view_method_total", ("method", "GET"))
+        answered = ("bandersnatch_http_request_duration_seconds_count", ("method", "GET"))
         live_200 = (*answered, ("status", "200"), ("view", "api:live"))
         unknown_404 = (*answered, ("status", "404"), ("view", "<unnamed view>"))
-        latency = (
-            "django_http_requests_latency_seconds_by_view_method_count",
-            ("method", "GET"),
-            ("view", "api:live"),
-        )
+        fast = ("bandersnatch_http_request_duration_seconds_bucket", ("le", "1.0"), ("method", "GET"),
+                ("status", "200"), ("view", "api:live"))  # fmt: skip
         before = scrape(client)
         for _ in range(3):
             client.get("/api/live")
@@ -102,7 +105,20 @@ class TestRequests:
         after = scrape(client)
         assert after[live_200] - before.get(live_200, 0) == 3
         assert after[unknown_404] - before.get(unknown_404, 0) == 1
-        assert after[latency] - before.get(latency, 0) == 3
+        assert after[fast] - before.get(fast, 0) == 3  # each answered within a second
+
+    def test_a_page_and_a_post_have_their_own_labels(self, client, db):
+        client.get("/")
+        client.post("/api/predict", "{}", content_type="application/json")  # no model: 503
+        samples = scrape(client)
+        count = "bandersnatch_http_request_duration_seconds_count"
+        assert samples[(count, ("method", "GET"), ("status", "200"), ("view", "monsters:home"))] >= 1
+        assert samples[(count, ("method", "POST"), ("status", "503"), ("view", "api:predict"))] >= 1
+
+    def test_an_unknown_method_is_other(self, client):
+        client.generic("BREW", "/api/live")
+        samples = scrape(client)
+        assert any(key[0].endswith("_count") and ("method", "other") in key for key in samples)
 
 
 class TestJobs:
@@ -148,4 +164,4 @@ def test_the_database_away_leaves_the_counters_readable(client, monkeypatch):
     samples = scrape(client)
     assert samples[("bandersnatch_database_up",)] == 0
     assert not any(key[0].startswith("bandersnatch_jobs") for key in samples)
-    assert any(key[0].startswith("django_http_") for key in samples)
+    assert any(key[0].startswith("bandersnatch_http_") for key in samples)

@@ -122,9 +122,7 @@ def test_an_export_that_outlasts_the_worker_timeout_arrives_whole(client, django
     assert elapsed > 2 * TIMEOUT  # the download really outlasted the timeout
 
 
-LIVE_ANSWERS = (
-    'django_http_responses_total_by_status_view_method_total{method="GET",status="200",view="api:live"}'
-)
+LIVE_ANSWERS = 'bandersnatch_http_request_duration_seconds_count{method="GET",status="200",view="api:live"}'
 
 
 def get(port: int, path: str) -> bytes:
@@ -145,18 +143,19 @@ def live_answers(exposition: str) -> float:
 
 
 def counted_by_each_process(metrics_dir: Path) -> dict[int, float]:
-    """The live answers in each worker process's own file, read alone."""
+    """The live answers in each worker process's own files, read alone."""
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
     counts = {}
-    for file in metrics_dir.glob("counter_*.db"):
-        alone = metrics_dir.parent / f"alone-{file.stem}"
+    for pid in {int(file.stem.rsplit("_", 1)[1]) for file in metrics_dir.glob("*.db")}:
+        alone = metrics_dir.parent / f"alone-{pid}"
         alone.mkdir()
-        shutil.copy(file, alone)
+        for file in metrics_dir.glob(f"*_{pid}.db"):
+            shutil.copy(file, alone)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=str(alone))
-        counts[int(file.stem.removeprefix("counter_"))] = live_answers(generate_latest(registry).decode())
+        counts[pid] = live_answers(generate_latest(registry).decode())
     return counts
 
 
@@ -189,6 +188,6 @@ def test_without_a_metrics_directory_the_server_makes_its_own_and_removes_it(tmp
     with gunicorn(environ=environ) as port:
         get(port, "/api/live")
         (own,) = tmp_path.glob("bandersnatch-metrics-*")
-        assert list(own.glob("counter_*.db"))
+        assert list(own.glob("*.db"))
         assert live_answers(get(port, "/metrics").decode()) >= 1
     assert not own.exists()
