@@ -111,7 +111,7 @@ def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
 def metrics_exposition() -> tuple[bytes, str]:
     """Every metric in Prometheus's text format, and its content type."""
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # as prometheus_client decides where it counts
         multiprocess.MultiProcessCollector(registry)  # every worker process's counts, added up
     else:
         registry.register(REGISTRY)  # this process's counts (and its CPU and memory)

@@ -176,8 +176,9 @@ def test_two_worker_processes_add_up_into_one_scrape_and_log_json(tmp_path):
     assert len(booted) == 2 and {record["logger"] for record in booted} == {"gunicorn.error"}
 
 
-def test_without_a_metrics_directory_the_server_makes_its_own_and_removes_it(tmp_path):
-    environ = {"TMPDIR": str(tmp_path), "PROMETHEUS_MULTIPROC_DIR": ""}
+def test_without_a_metrics_directory_the_server_makes_its_own_and_removes_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    environ = {"TMPDIR": str(tmp_path)}
     printed = subprocess.run(
         [sys.executable, "-m", "gunicorn", "bandersnatch.wsgi", "--print-config"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "false", **environ},
