@@ -87,6 +87,24 @@ class TestRequestIdOnTheLog:
         writer.stop()
         assert sorted(PredictionLog.objects.values_list("request_id", flat=True)) == ["", "lb-9"]
 
+    def test_a_process_still_on_the_code_before_it_keeps_logging(self):
+        """During a deploy the migration runs before the servers restart: their writes lack the column."""
+        entry = PredictionLog(
+            source="api", model_version=1, inputs=MONSTER, prediction="Rank 1", confidence=0.9,
+            probabilities={"Rank 1": 0.9}, in_distribution=True, latency_ms=1.0,
+        )  # fmt: skip
+        fields = [
+            f for f in PredictionLog._meta.concrete_fields if not f.primary_key and f.name != "request_id"
+        ]
+        table = connection.ops.quote_name(PredictionLog._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+                [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields],
+            )
+        assert PredictionLog.objects.get().request_id == ""
+
     def test_staff_see_it_in_the_admin_and_find_a_requests_predictions(
         self, client, admin_user, trained_version
     ):
