@@ -62,11 +62,11 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 class RequestMetricsMiddleware:
     """Count each request and its latency by view, method and status.
 
-    One labelled histogram observed per request, a few microseconds: what
-    django-prometheus's pair of middleware records besides (a dozen more
-    counters and histograms per request) cost about 80 microseconds, most of
-    a prediction's share above the benchmark's floor.  The labels stay few:
-    views are the URL patterns' names, unknown methods are "other".
+    One labelled histogram observed per request (two values written), about
+    10 microseconds; django-prometheus's pair of middleware writes sixteen
+    values per request and cost about 85 more (python -m bench.middleware,
+    docs/benchmarks.md).  The labels stay few: views are the URL patterns'
+    names, unknown methods are "other".
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
