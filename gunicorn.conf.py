@@ -6,6 +6,13 @@ with this file too, so its numbers describe what ships.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from gunicorn import glogging
+
+from bandersnatch.logs import gunicorn_logging_config
 
 # Threads in each process, not one request per process: a long streaming
 # response (a CSV export of millions of monsters) holds one thread while the
@@ -42,6 +49,55 @@ keepalive = 5
 # predictions are in the prediction log.
 errorlog = "-"
 accesslog = None
+# In the app's LOG_FORMAT: with LOG_FORMAT=json they are JSON lines too.
+logconfig_dict = gunicorn_logging_config(os.environ.get("LOG_FORMAT", "plain"))
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, with the access log on only when asked for (`accesslog`): gunicorn
+    would turn it on whenever logconfig_dict is set, at a cost on every request."""
+
+    @property
+    def access_log_enabled(self):
+        return self.cfg.accesslog is not None
+
+
+logger_class = Logger
+
+# /metrics (bandersnatch.metrics): each worker process counts its requests and
+# predictions in files of its own in PROMETHEUS_MULTIPROC_DIR, and a scrape of
+# any one of them adds up the files of all.  Unset, the server makes a directory
+# of its own in the temporary directory and removes it when it stops; set, it
+# must be a directory for this server alone, emptied at each start.  Chosen as
+# the server starts, before the workers are forked (they inherit it and load the
+# app after the fork: no preload_app), so this file can be read without a
+# server (--print-config) and leaves nothing behind.
+OWN_METRICS_DIR = "BANDERSNATCH_OWN_METRICS_DIR"
+
+
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory or os.environ.get(OWN_METRICS_DIR):  # unset, or an upgraded master's (USR2)
+        directory = tempfile.mkdtemp(prefix="bandersnatch-metrics-")
+        os.environ.update({"PROMETHEUS_MULTIPROC_DIR": directory, OWN_METRICS_DIR: directory})
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for left_over in Path(directory).glob("*.db"):  # an earlier server's counts would be added in
+        left_over.unlink()
+
+
+def child_exit(server, worker):
+    """A worker process ended: its counts stay in the sums, its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    own = os.environ.get(OWN_METRICS_DIR)
+    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(own, ignore_errors=True)
+
 
 # No control socket (gunicornc): nothing here uses it, and every gunicorn on a
 # machine would otherwise claim the same default path (tests and benchmarks run

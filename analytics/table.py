@@ -65,6 +65,14 @@ def dataset_rows(dataset: Dataset):
     return row_model(dataset.table, dataset.columns).objects.all()
 
 
+def dataset_row_count(dataset: Dataset) -> Count:
+    """How many rows the dataset holds: its count recorded at each load; the built-in monsters,
+    whose rows change without a reload, counted (PostgreSQL's estimate when many: count_rows)."""
+    if dataset.is_builtin:
+        return count_rows(dataset_rows(dataset))
+    return Count(dataset.row_count)
+
+
 def dataset_random_row(dataset: Dataset, names: list[str]) -> dict:
     """One real row's values of the named columns, picked at random by id (two index lookups); {} if none."""
     rows = dataset_rows(dataset)

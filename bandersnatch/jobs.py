@@ -9,8 +9,11 @@ worker's process id is checked on its own machine.  Every job does its
 writes in one transaction, so a killed job has changed nothing.
 
 Each worker checks in every few seconds (worker_check_in); jobs that wait
-while no worker has checked in for JOB_WORKER_STALE_SECONDS make
-job_queue_health() stalled, which /api/health and /ops/ report.
+longer than JOB_WORKER_STALE_SECONDS make job_queue_health() stalled when no
+worker has checked in for as long, or when a worker that checks in has taken
+no job for as long while idle (its loop is stuck, or it serves another
+queue); /api/health, /ops/ and /metrics report it.  A worker busy with a long
+job is not stalled: the jobs wait their turn.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_tasks import TaskContext, TaskResultStatus, default_task_backend
@@ -81,20 +84,31 @@ class JobState:
 
 @dataclass
 class QueueHealth:
-    """Whether queued jobs wait for a worker that is not there."""
+    """Whether queued jobs wait for a worker that is not there, or that takes none."""
 
     waiting: int  # jobs queued for longer than stale_seconds
     last_check_in: dt.datetime | None  # the latest of any worker's
     worker_seen: bool  # some worker checked in within stale_seconds
     stale_seconds: int
+    idle_workers: int = 0  # of those seen, idle for stale_seconds while jobs waited: stuck
 
     @property
     def stalled(self) -> bool:
-        return self.waiting > 0 and not self.worker_seen
+        return self.waiting > 0 and (not self.worker_seen or self.idle_workers > 0)
 
     @property
     def message(self) -> str:
         jobs = "1 job has" if self.waiting == 1 else f"{self.waiting} jobs have"
+        if self.worker_seen:
+            workers = (
+                "a worker that checks in has"
+                if self.idle_workers == 1
+                else (f"{self.idle_workers} workers that check in have")
+            )
+            return (
+                f"{jobs} waited more than {self.stale_seconds} s while {workers} taken no job for as "
+                "long: it is stuck, or serves another queue. Restart manage.py db_worker."
+            )
         unseen = "no worker has checked in"
         if self.last_check_in is not None:
             unseen += " for " + timesince(self.last_check_in).replace("\xa0", " ")
@@ -102,6 +116,14 @@ class QueueHealth:
             f"{jobs} waited more than {self.stale_seconds} s and {unseen}: "
             "start one with manage.py db_worker."
         )
+
+
+@dataclass
+class QueueCounts:
+    """The jobs table at a glance, for /metrics."""
+
+    by_status: dict[str, int]  # queued, running, succeeded, failed (finished jobs until pruned)
+    oldest_queued_at: dt.datetime | None  # when the job waiting longest was queued
 
 
 def job_start(task, *, kind: str, summary: str, actor=None, **kwargs) -> Job:
@@ -274,16 +296,44 @@ def _runner_alive(job: Job, started_at) -> bool:
 
 
 def job_queue_health() -> QueueHealth:
-    """How many jobs have waited longer than JOB_WORKER_STALE_SECONDS, and whether a worker is there."""
+    """How many jobs have waited longer than JOB_WORKER_STALE_SECONDS, whether a worker is there,
+    and how many of the workers there take no job."""
     stale_seconds = settings.JOB_WORKER_STALE_SECONDS
     cutoff = timezone.now() - dt.timedelta(seconds=stale_seconds)
     last_check_in = WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    waiting = DBTaskResult.objects.ready().filter(enqueued_at__lte=cutoff).count()
+    worker_seen = last_check_in is not None and last_check_in >= cutoff
     return QueueHealth(
-        waiting=DBTaskResult.objects.ready().filter(enqueued_at__lte=cutoff).count(),
+        waiting=waiting,
         last_check_in=last_check_in,
-        worker_seen=last_check_in is not None and last_check_in >= cutoff,
+        worker_seen=worker_seen,
         stale_seconds=stale_seconds,
+        idle_workers=_idle_workers(cutoff) if waiting and worker_seen else 0,
     )
+
+
+def _idle_workers(cutoff: dt.datetime) -> int:
+    """Workers that checked in since `cutoff`, were already running then, and have neither run
+    nor finished a job since: with jobs waiting all that time, their loop takes none."""
+    seen = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=cutoff, started_at__lt=cutoff).values_list(
+            "worker_id", flat=True
+        )
+    )
+    if not seen:
+        return 0
+    active = DBTaskResult.objects.filter(Q(status=TaskResultStatus.RUNNING) | Q(finished_at__gte=cutoff))
+    busy = {ids[-1] for ids in active.values_list("worker_ids", flat=True) if ids}  # the last claim
+    return len(seen - busy)
+
+
+def job_counts() -> QueueCounts:
+    """How many jobs there are in each status, and since when the oldest queued one waits."""
+    by_status = dict.fromkeys(STATUS_NAMES.values(), 0)
+    for row in DBTaskResult.objects.order_by().values("status").annotate(count=Count("pk")):
+        by_status[STATUS_NAMES.get(row["status"], row["status"].lower())] = row["count"]
+    oldest = DBTaskResult.objects.ready().aggregate(oldest=Min("enqueued_at"))["oldest"]
+    return QueueCounts(by_status=by_status, oldest_queued_at=oldest)
 
 
 def worker_check_in(*, worker_id: str) -> None:

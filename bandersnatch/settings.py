@@ -7,11 +7,14 @@ DEBUG is off unless asked for, and then a SECRET_KEY is required.
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from bandersnatch.logs import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: the SQLite file, collected static files
@@ -64,7 +67,22 @@ INSTALLED_APPS = [
     "ml",
 ]
 
+# /metrics in Prometheus's format, with METRICS_ENABLED; readable from
+# METRICS_ALLOWED_IPS (addresses or networks: loopback by default) or with
+# `Authorization: Bearer METRICS_TOKEN` (when set); 403 for anyone else.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.0/8", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from None
+
 MIDDLEWARE = [
+    "bandersnatch.request_ids.RequestIdMiddleware",  # first: every later log line carries the request id
+    # Each request's view, status and latency, timed through all the middleware below.
+    *(["bandersnatch.metrics.RequestMetricsMiddleware"] if METRICS_ENABLED else []),
     "bandersnatch.middleware.ServerTimingMiddleware",
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
@@ -236,6 +254,8 @@ if WHITENOISE_USE_FINDERS:  # as written, under their own names: no collected ma
 # proxy that already redirects to HTTPS).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Prometheus scrapes each server directly, in plain HTTP: a redirect would only fail it.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 30)
@@ -245,16 +265,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django": {"level": env.str("DJANGO_LOG_LEVEL", default="INFO"), "propagate": True},
-        "axes": {"level": "WARNING"},  # its start-up banner, in every process
-    },
-}
+# LOG_FORMAT=plain (the default): a readable line; json: one JSON object per line
+# with the time, level, logger, message and request id (bandersnatch.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: use one of {', '.join(LOG_FORMATS)}.")
+LOGGING_CONFIG = "bandersnatch.logs.logging_configure"
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    django_level=env.str("DJANGO_LOG_LEVEL", default="INFO"),
+)

@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("metrics", views.metrics, name="metrics"),  # Prometheus's usual address, no slash
 ]
 
 # Also answers 503 while the database cannot be reached (see the view).

@@ -1,13 +1,14 @@
-"""The staff's operations home, the job pages, and the answer when the database is down."""
+"""The staff's operations home, the job pages, /metrics, and the answer when the database is down."""
 
 from __future__ import annotations
 
 import sys
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views import defaults
@@ -17,6 +18,7 @@ from .access import staff_required
 from .context_processors import page_timer
 from .db import DATABASE_DOWN_MESSAGE, database_unreachable
 from .jobs import job_cancel, job_queue_health, job_state
+from .metrics import metrics_exposition, metrics_readable_by
 from .middleware import API_PREFIX
 from .models import AuditEntry, Job
 
@@ -34,6 +36,20 @@ def ops(request: HttpRequest) -> HttpResponse:
             "audit": AuditEntry.objects.select_related("actor")[:15],
         },
     )
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus's scrape: for METRICS_ALLOWED_IPS or a METRICS_TOKEN bearer; 404 when turned off."""
+    if not settings.METRICS_ENABLED:
+        raise Http404("Metrics are turned off (METRICS_ENABLED).")
+    if not metrics_readable_by(request):
+        return HttpResponseForbidden(
+            "Metrics are for allowed addresses (METRICS_ALLOWED_IPS) or a bearer of METRICS_TOKEN.\n",
+            content_type="text/plain; charset=utf-8",
+        )
+    body, content_type = metrics_exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def _job_for(request: HttpRequest, pk: uuid.UUID) -> Job:

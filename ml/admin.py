@@ -57,8 +57,10 @@ class PredictionLogAdmin(ModelAdmin):
         "in_distribution",
         "feedback_correct",
         "latency_ms",
+        "request_id",
     ]
     list_filter = ["source", "model_version", "prediction", "in_distribution"]
+    search_fields = ["=request_id"]  # a request's predictions, from the id on its log lines
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -175,6 +175,14 @@ class PredictionLog(models.Model):
     in_distribution = models.BooleanField()
     latency_ms = models.FloatField(help_text="Time to answer the request this prediction was part of.")
     public_id = models.UUIDField(null=True, blank=True, unique=True, help_text="The id its answer carried.")
+    # A database default too: processes still on the code before it keep writing the log during a deploy.
+    request_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The X-Request-ID of the request that asked; its log lines carry it.",
+    )
     # What a signed-in user said of it afterwards: right or not, and the true value.
     feedback_correct = models.BooleanField(null=True, blank=True)
     feedback_value = models.TextField(blank=True)

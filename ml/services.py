@@ -30,10 +30,12 @@ from analytics.pagination import count_rows
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import column_to_dict
 from bandersnatch.models import AuditEntry
+from bandersnatch.request_ids import current_request_id
 from monsters.models import Monster
 from monsters.services import monsters_dataset
 
 from .machine import Machine
+from .metrics import predictions_count
 from .models import ModelVersion, PredictionLog, Promotion
 from .monster_features import DEFAULT_TARGET, monster_settings
 from .prediction_log import writer
@@ -509,11 +511,14 @@ def records_predict(records: list[dict], *, machine: Machine | None = None) -> l
 def predictions_log(*, records: list[dict], answers: list[dict], source: str, latency_ms: float) -> None:
     """Queue one log entry per answered record; stored in batches off the request path.
 
-    Each answer gains the `id` of its entry, by which feedback finds it.
+    Each answer gains the `id` of its entry, by which feedback finds it; each
+    entry keeps the id of the request that asked, and /metrics counts them.
     """
     now = timezone.now()
+    request_id = current_request_id() or ""
     for answer in answers:
         answer["id"] = str(uuid.uuid4())
+    predictions_count(answers, source=source)
     writer.add(
         [
             {
@@ -527,6 +532,7 @@ def predictions_log(*, records: list[dict], answers: list[dict], source: str, la
                 "in_distribution": answer["in_distribution"],
                 "latency_ms": latency_ms,
                 "public_id": answer["id"],
+                "request_id": request_id,
             }
             for record, answer in zip(records, answers, strict=True)
         ]

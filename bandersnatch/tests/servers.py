@@ -43,14 +43,14 @@ def process_env(**settings: str) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(*flags: str, env: dict | None = None):
+def gunicorn(*flags: str, env: dict | None = None, stderr=None):
     """`gunicorn bandersnatch.wsgi` from the top of the repository, one worker; its port.
 
     Stopped with SIGTERM, gunicorn's graceful stop, when the block ends.
     """
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "bandersnatch.wsgi", "--bind", f"127.0.0.1:{port}", *flags]
-    server = subprocess.Popen(command, cwd=ROOT, env=env or process_env())
+    server = subprocess.Popen(command, cwd=ROOT, env=env or process_env(), stderr=stderr)
     try:
         deadline = time.monotonic() + 60
         while not _answers(port):

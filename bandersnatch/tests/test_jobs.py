@@ -1,6 +1,7 @@
 """Background jobs: queued, running, succeeded, failed; workers killed or cut off from the database."""
 
 import datetime as dt
+import logging
 import os
 import re
 import signal
@@ -26,9 +27,11 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from bandersnatch.jobs import (
+    HEARTBEAT_SECONDS,
     WORKER_LOST,
     WORKER_LOST_MESSAGE,
     _lock_key,
+    job_queue_health,
     job_start,
     job_state,
     worker_check_in,
@@ -90,7 +93,7 @@ def worker_lock(job: Job):
 
 
 @contextmanager
-def worker_process(*, application_name: str = "", log: Path | None = None):
+def worker_process(*options: str, application_name: str = "", log: Path | None = None):
     """A real `manage.py db_worker` on the test database, its connections named `application_name`."""
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -100,7 +103,7 @@ def worker_process(*, application_name: str = "", log: Path | None = None):
     with open(log or os.devnull, "w") as output:
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1",
-             "--no-reload"],
+             "--no-reload", *options],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -180,6 +183,15 @@ class TestLifecycle:
         assert "at least 50" in state.error
         assert not ModelVersion.objects.exists()
         assert not AuditEntry.objects.filter(action="train").exists()
+
+    def test_the_workers_log_lines_of_a_job_carry_its_id(self, admin_user, caplog):
+        caplog.set_level(logging.INFO, logger="django_tasks")
+        monsters_seed(count=5, seed=1)
+        job = reseed_job(count=10, actor=admin_user)
+        run_worker()
+        lines = [record for record in caplog.records if record.name == "django_tasks"]
+        assert [record.getMessage().rsplit("=", 1)[-1] for record in lines] == ["RUNNING", "SUCCESSFUL"]
+        assert {record.request_id for record in lines} == {uuid.UUID(str(job.pk)).hex}
 
     def test_a_job_running_in_a_live_worker_is_running(self):
         job = reseed_job()
@@ -298,6 +310,19 @@ class TestQueueHealth:
         assert "Jobs are waiting" not in content and "Worker: last checked in 0" in content
         assert "no worker has checked in" not in client.get(reverse("job", args=[job.pk])).content.decode()
 
+    def test_a_worker_that_checks_in_but_takes_no_job_is_a_warning(self, client, admin_user):
+        worker_check_in(worker_id="stuck")
+        WorkerHeartbeat.objects.update(started_at=timezone.now() - dt.timedelta(minutes=5))
+        job = waited(reseed_job(actor=admin_user), seconds=settings.JOB_WORKER_STALE_SECONDS + 5)
+        client.force_login(admin_user)
+        message = (
+            "1 job has waited more than 60 s while a worker that checks in has taken no job for as long: "
+            "it is stuck, or serves another queue. Restart manage.py db_worker."
+        )
+        content = client.get(reverse("ops")).content.decode()
+        assert "Jobs are waiting for a worker." in content and message in content
+        assert message in client.get(reverse("job", args=[job.pk])).content.decode()
+
     def test_a_worker_gone_quiet_is_a_warning_once_jobs_wait(self, client, admin_user):
         worker_check_in(worker_id="gone")
         WorkerHeartbeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=5))
@@ -309,6 +334,20 @@ class TestQueueHealth:
         waited(reseed_job(actor=admin_user), seconds=settings.JOB_WORKER_STALE_SECONDS + 5)
         content = client.get(reverse("ops")).content.decode()
         assert "1 job has waited more than 60 s and no worker has checked in for 5 minutes" in content
+
+
+@POSTGRES
+def test_a_real_worker_that_serves_another_queue_is_reported(transactional_db, admin_user, settings):
+    """It checks in every few seconds and never takes the jobs queued where it does not look."""
+    settings.JOB_WORKER_STALE_SECONDS = HEARTBEAT_SECONDS + 1  # a worker is seen between its check-ins
+    with worker_process("--queue-name", "elsewhere") as worker:
+        wait_until(lambda: WorkerHeartbeat.objects.filter(pid=worker.pid).exists())
+        reseed_job(actor=admin_user)
+        assert not job_queue_health().stalled  # neither the job nor the worker has waited long yet
+        time.sleep(settings.JOB_WORKER_STALE_SECONDS + 0.5)
+        queue = job_queue_health()
+        assert queue.worker_seen and queue.idle_workers == 1 and queue.stalled
+        assert "a worker that checks in has taken no job" in queue.message
 
 
 class TestJobPage:

@@ -94,7 +94,12 @@ class Host:
         return self.client.post(self.url + path, data=data, timeout=60, allow_redirects=False, **kwargs)
 
     def predict(self, records: list[dict]) -> list[dict]:
-        response = self.client.post(f"{self.url}/api/predict", json={"instances": records}, timeout=60)
+        response = self.client.post(
+            f"{self.url}/api/predict",
+            json={"instances": records},
+            headers={"X-CSRFToken": self.csrf},
+            timeout=60,
+        )
         assert response.status_code == 200, response.text
         return response.json()["predictions"]
 

@@ -15,6 +15,7 @@ NOT_PAGES = {
     "model/versions/<int:number>/download",
     "model/versions/<int:number>/card.json",
     "ops/jobs/<uuid:pk>/status",
+    "metrics",  # Prometheus's text, at the address scrapers expect
 }
 
 

@@ -65,6 +65,39 @@ class TestHealth:
         response = client.get("/api/health")
         assert response.status_code == 200 and response.json()["worker"] == "ok"
 
+    def test_readiness_is_503_when_a_worker_checks_in_but_takes_no_job(self, client, trained_version):
+        """Its heartbeat goes on while its loop is stuck (or serves another queue)."""
+        worker_check_in(worker_id="stuck")
+        WorkerHeartbeat.objects.update(started_at=timezone.now() - dt.timedelta(minutes=10))
+        queued_job(seconds_ago=61)
+        response = client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json() == {
+            "message": "1 job has waited more than 60 s while a worker that checks in has taken no job "
+            "for as long: it is stuck, or serves another queue. Restart manage.py db_worker."
+        }
+
+    def test_readiness_when_the_worker_is_busy_with_a_long_job(self, client, trained_version):
+        worker_check_in(worker_id="busy")
+        WorkerHeartbeat.objects.update(started_at=timezone.now() - dt.timedelta(minutes=10))
+        long_job = queued_job(seconds_ago=600)
+        DBTaskResult.objects.filter(pk=long_job.pk).update(
+            status="RUNNING", started_at=timezone.now() - dt.timedelta(minutes=9), worker_ids=["busy"]
+        )
+        queued_job(seconds_ago=300)  # waits its turn
+        response = client.get("/api/health")
+        assert response.status_code == 200 and response.json()["worker"] == "ok"
+
+    def test_readiness_when_the_worker_just_finished_a_job(self, client, trained_version):
+        worker_check_in(worker_id="quick")
+        WorkerHeartbeat.objects.update(started_at=timezone.now() - dt.timedelta(minutes=10))
+        done = queued_job(seconds_ago=600)
+        DBTaskResult.objects.filter(pk=done.pk).update(
+            status="SUCCESSFUL", finished_at=timezone.now() - dt.timedelta(seconds=1), worker_ids=["quick"]
+        )
+        queued_job(seconds_ago=300)  # the next one, about to be taken
+        assert client.get("/api/health").status_code == 200
+
     def test_readiness_with_a_worker_gone_quiet(self, client, trained_version, settings):
         worker_check_in(worker_id="gone")
         WorkerHeartbeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=10))

@@ -26,6 +26,7 @@ from django_tasks_db.models import DBTaskResult
 
 from bandersnatch.db import DATABASE_UNAVAILABLE, Backoff, error_line
 from bandersnatch.jobs import HEARTBEAT_SECONDS, worker_check_in, worker_check_out
+from bandersnatch.request_ids import request_id_set
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ class Worker(db_worker.Worker):
         # same broken connection; these keep trying on fresh ones until saved.
         for save in ("set_successful", "set_failed"):
             setattr(db_task_result, save, self._until_saved(getattr(db_task_result, save), db_task_result))
-        super().run_task(db_task_result)
+        with request_id_set(db_task_result.pk.hex):  # the job's log lines carry its id
+            super().run_task(db_task_result)
 
     def _wait_for_database(self, error: BaseException) -> None:
         backoff = Backoff()
