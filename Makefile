@@ -8,7 +8,7 @@ PORT ?= 8000
 # Local runs only: DEBUG on (so no SECRET_KEY is needed); DATABASE_URL passes through.
 RUN_ENV := DEBUG=true
 
-.PHONY: run test bench screenshots lint format clean
+.PHONY: run test bench screenshots lint format clean plotly-js
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# plotly.js's strict bundle (no eval) at the plotly package's version, and its style rules as a
+# stylesheet (analytics/plotly_js.py), into static/vendor/.  Committed: run it after upgrading plotly.
+# Needs npm.
+plotly-js: $(STAMP)
+	version=$$($(BIN)/python -c "import plotly.offline; print(plotly.offline.get_plotlyjs_version())") && \
+	tmp=$$(mktemp -d) && \
+	npm pack --silent --pack-destination $$tmp plotly.js-strict-dist-min@$$version >/dev/null && \
+	tar -xzf $$tmp/plotly.js-strict-dist-min-$$version.tgz -C $$tmp && \
+	cp $$tmp/package/plotly-strict.min.js static/vendor/plotly-strict.min.js && \
+	cp $$tmp/package/LICENSE static/vendor/plotly-LICENSE.txt && \
+	rm -rf $$tmp
+	$(BIN)/python -m analytics.plotly_js static/vendor/plotly-strict.min.js > static/vendor/plotly.css
 
 clean:
 	rm -rf $(VENV) var

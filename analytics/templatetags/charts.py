@@ -6,6 +6,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 
+from analytics import plotly_js
 from analytics.charts import templates_dict
 
 register = template.Library()
@@ -18,11 +19,14 @@ def _templates_json() -> dict:
 
 @register.simple_tag
 def chart_scripts() -> str:
-    """The site's chart templates (one per theme) as JSON, plotly.js (cached by the browser) and our
-    drawing script."""
+    """The site's chart templates (one per theme) as JSON, plotly.js (cached by the browser) with its
+    stylesheet, and our drawing script."""
     return format_html(
-        '{}\n<script src="{}" defer></script>\n<script src="{}" defer></script>',
+        '{}\n<link rel="stylesheet" id="{}" class="no-inline-styles" href="{}">'
+        '\n<script src="{}" defer></script>\n<script src="{}" defer></script>',
         json_script(_templates_json(), "plotly-templates"),
-        static("vendor/plotly.min.js"),
+        plotly_js.STYLESHEET_ID,
+        static(plotly_js.STYLESHEET),
+        static(plotly_js.BUNDLE),
         static("js/charts.js"),
     )

@@ -1,9 +1,11 @@
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from analytics import plotly_js
 from analytics.fields import KINDS, MONSTER_FIELDS
 from monsters.services import monsters_seed
 
@@ -31,7 +33,7 @@ class TestView:
         assert "Health against Level" in figure["layout"]["title"]["text"]
         content = response.content.decode()
         assert 'id="figure-data" type="application/json"' in content
-        assert re.search(r'<script src="/static/vendor/plotly\.min(\.\w+)?\.js" defer>', content)
+        assert re.search(r'<script src="/static/vendor/plotly-strict\.min(\.\w+)?\.js" defer>', content)
 
     @pytest.mark.parametrize("kind", KINDS)
     def test_every_kind_draws(self, client, monsters, kind):
@@ -157,21 +159,34 @@ class TestStatistics:
         assert "There are no monsters yet" in content and "manage.py seed" in content
 
 
-def test_plotly_js_is_served_from_our_static_files_at_the_packages_version():
-    import plotly
-
-    path = finders.find("vendor/plotly.min.js")
-    assert path and path.endswith("plotly/package_data/plotly.min.js")
-    with open(path) as script:
-        head = script.read(400)
+def test_plotly_js_is_the_strict_bundle_at_the_plotly_packages_version_with_its_own_rules():
     from plotly.offline import get_plotlyjs_version
 
-    assert f"v{get_plotlyjs_version()}" in head
-    assert plotly.__version__
+    path = finders.find(plotly_js.BUNDLE)
+    assert path == str(plotly_js.bundle_path())
+    source = plotly_js.bundle_path().read_text(encoding="utf-8")
+    assert plotly_js.bundle_version(source) == get_plotlyjs_version()  # else: make plotly-js
+    stylesheet = Path(finders.find(plotly_js.STYLESHEET)).read_text(encoding="utf-8")
+    assert stylesheet == plotly_js.bundle_css(source)  # else: make plotly-js
+    assert ".js-plotly-plot .plotly .modebar {" in stylesheet and ".plotly-notifier {" in stylesheet
+
+
+def test_plotly_css_reader_refuses_a_bundle_it_does_not_know():
+    with pytest.raises(ValueError, match="No style rules"):
+        plotly_js.bundle_css("/* plotly.js v9.9.9 */ var rules = {};")
+    with pytest.raises(ValueError, match="not in the shape"):
+        plotly_js.bundle_css('/* plotly.js v9.9.9 */ x={"X,X div":"a:b;",Y:someVariable};for(k in x)')
+    with pytest.raises(ValueError, match="No plotly.js version"):
+        plotly_js.bundle_version("var x = 1;")
 
 
 def test_a_chart_page_loads_plotly_and_the_site_template_once(client, monsters):
     content = client.get(VIEW).content.decode()
-    assert content.count("vendor/plotly.min.js") == 1
+    assert content.count(plotly_js.BUNDLE) == 1
+    # plotly.js finds its rules linked and writes no <style> (which the CSP would refuse).
+    assert (
+        f'id="{plotly_js.STYLESHEET_ID}" class="no-inline-styles" href="/static/{plotly_js.STYLESHEET}"'
+        in content
+    )
     assert content.count('id="plotly-templates"') == 1
     assert '"paper_bgcolor": "#171a23"' in content

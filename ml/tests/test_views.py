@@ -151,7 +151,7 @@ class TestVersions:
             )  # confusion, importance, reliability each; the group's history
             for element_id in boxes:
                 assert f'id="{element_id}" type="application/json"' in content
-            assert "plotly.min.js" in content
+            assert "plotly-strict.min.js" in content
 
     def test_unknown_versions(self, client, trained_version):
         assert client.get(reverse("ml:version", args=[99])).status_code == 404
