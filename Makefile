@@ -54,8 +54,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# plotly.js's strict bundle (no eval) at the plotly package's version, and its style rules as a
-# stylesheet (analytics/plotly_js.py), into static/vendor/.  Committed: run it after upgrading plotly.
+# plotly.js's strict bundle (no eval) at the plotly package's version, and the styles it carries as
+# stylesheets (analytics/plotly_js.py), into static/vendor/.  Committed: run it after upgrading plotly.
 # Needs npm.
 plotly-js: $(STAMP)
 	version=$$($(BIN)/python -c "import plotly.offline; print(plotly.offline.get_plotlyjs_version())") && \
@@ -65,7 +65,7 @@ plotly-js: $(STAMP)
 	cp $$tmp/package/plotly-strict.min.js static/vendor/plotly-strict.min.js && \
 	cp $$tmp/package/LICENSE static/vendor/plotly-LICENSE.txt && \
 	rm -rf $$tmp
-	$(BIN)/python -m analytics.plotly_js static/vendor/plotly-strict.min.js > static/vendor/plotly.css
+	$(BIN)/python -m analytics.plotly_js
 
 clean:
 	rm -rf $(VENV) var

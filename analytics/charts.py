@@ -118,8 +118,11 @@ def plain_series(values: pd.Series) -> pd.Series:
 
 
 def _layout(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
-    text = title if not subtitle else f"{title}<br><sup>{subtitle}</sup>"
-    figure.update_layout(title={"text": text, "x": 0.01})
+    # A subtitle of its own, not "<sup>" markup: plotly.js draws that with a style attribute,
+    # which the Content-Security-Policy refuses.
+    figure.update_layout(
+        title={"text": title, "subtitle": {"text": subtitle} if subtitle else None, "x": 0.01}
+    )
     return figure
 
 

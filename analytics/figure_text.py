@@ -66,13 +66,19 @@ def _axis_title(figure: go.Figure, axis: str, default: str) -> str:
     return text(figure.layout[axis].title.text) or default
 
 
+def _title(figure: go.Figure) -> str:
+    """The title and its subtitle, as words."""
+    title = figure.layout.title
+    return ", ".join(part for part in (text(title.text), text(title.subtitle.text)) if part)
+
+
 def caption(figure: go.Figure) -> str:
     """One sentence or three: the kind of chart, its title and note, its axes and groups."""
     if not figure.data:  # a note instead of a plot (charts._nothing_matches)
         notes = [text(note.text) for note in figure.layout.annotations]
-        return " ".join([f"{text(figure.layout.title.text)}.", *notes]).strip(". ") + "."
+        return " ".join([f"{_title(figure)}.", *notes]).strip(". ") + "."
     parts = [_kind(figure.data[0])]
-    title = text(figure.layout.title.text)
+    title = _title(figure)
     if title:
         parts[0] += f": {title}"
     x, y = _axis_title(figure, "xaxis", ""), _axis_title(figure, "yaxis", "")

@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
+from analytics import plotly_js
 from bandersnatch.logs import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves the API docs' Swagger UI from our own static files
     "axes",  # throttles repeated failed sign-ins
+    "csp",  # the Content-Security-Policy header (its checks of the settings below)
     # Accounts, the audit log and the job pages; before django_tasks_db so that
     # its db_worker command is ours (the one that outlasts database restarts).
     "bandersnatch",
@@ -87,6 +90,7 @@ MIDDLEWARE = [
     "bandersnatch.middleware.ApiErrorsAsJsonMiddleware",
     "bandersnatch.middleware.ChunkedBodyMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # early: error responses of the middleware below carry it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",  # chart pages carry figure data
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,6 +263,25 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page: scripts, styles and everything else from our own origin only; no inline
+# script or style, no eval (plotly.js is its strict bundle: analytics/plotly_js.py), no
+# style attribute but the two fixed ones plotly.js writes (FIXED_STYLE_ATTRIBUTES).
+# Images may be data:/blob: URLs (Plotly's "download as PNG").  CSP_REPORT_URI: where
+# browsers send reports of what the policy refused (unset: nowhere).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_HASHES, *map(plotly_js.csp_hash, plotly_js.FIXED_STYLE_ATTRIBUTES)],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [env.str("CSP_REPORT_URI")]} if env.str("CSP_REPORT_URI", default="") else {}),
+    },
+}
 
 # LOG_FORMAT=plain (the default): a readable line; json: one JSON object per line
 # with the time, level, logger, message and request id (bandersnatch.logs).

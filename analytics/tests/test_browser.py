@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bandersnatch.tests.browser import PHONE, chromium_page
+from bandersnatch.tests.browser import CHARTS_DRAWN, PHONE, chromium_page, wait_until
 from monsters.services import monsters_seed
 from monsters.tests.factories import MonsterFactory
 
@@ -32,9 +32,7 @@ def test_view_draws_the_chart_and_redraws_it_for_a_new_x_axis(live_server, page)
     assert page.locator("#chart .legendtext").count() == 6  # one entry per rarity
 
     page.select_option("#id_x", "energy")
-    page.wait_for_function(
-        "document.querySelector('#chart .xtitle').textContent === 'Energy'", timeout=15_000
-    )
+    wait_until(page, "document.querySelector('#chart .xtitle').textContent === 'Energy'", timeout=15_000)
     assert "x=energy" in page.url  # the new chart has a shareable URL
     assert page.locator("#rows-link").get_attribute("href") == "/data/"
 
@@ -55,10 +53,7 @@ def test_a_box_drawn_on_the_scatter_opens_those_monsters_in_the_table(live_serve
 
 def test_statistics_page_draws_every_figure(live_server, page):
     page.goto(f"{live_server.url}/analytics/")
-    page.wait_for_function(
-        "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))",
-        timeout=15_000,
-    )
+    wait_until(page, CHARTS_DRAWN)
     assert page.locator("[data-figure]").count() == 10
 
 
@@ -112,7 +107,7 @@ def test_on_a_phone_a_swipe_over_the_scatter_scrolls_the_page_instead_of_leaving
     open_view(phone, live_server)
     assert phone.locator("input[name=dragmode][value=scroll]").is_checked()
     swipe_up(phone, phone.locator("#chart .nsewdrag").bounding_box())
-    phone.wait_for_function("window.scrollY > 100", timeout=5_000)
+    wait_until(phone, "window.scrollY > 100", timeout=5_000)
     assert phone.url == f"{live_server.url}/view/"  # not sent to the table by a box-select
 
 
@@ -134,8 +129,10 @@ def test_on_a_phone_the_chart_toolbar_shows_once_the_chart_is_tapped(live_server
     assert toolbar_opacity() == "0"  # not over the chart's title
     plot = phone.locator("#chart .nsewdrag").bounding_box()
     phone.touchscreen.tap(plot["x"] + 5, plot["y"] + 5)
-    phone.wait_for_function(
-        "getComputedStyle(document.querySelector('#chart .modebar-container')).opacity === '1'", timeout=5_000
+    wait_until(
+        phone,
+        "getComputedStyle(document.querySelector('#chart .modebar-container')).opacity === '1'",
+        timeout=5_000,
     )
 
 
@@ -143,7 +140,7 @@ def test_colour_none_applies_on_the_live_redraw(live_server, page):
     open_view(page, live_server)
     assert trace_count(page) == 6  # one per rarity
     page.select_option("#id_color", "")
-    page.wait_for_function("document.getElementById('chart').data.length === 1", timeout=15_000)
+    wait_until(page, "document.getElementById('chart').data.length === 1", timeout=15_000)
     assert "color=&" in page.url or page.url.endswith("color=")
     page.reload()  # the address drawn again is the same chart
     page.wait_for_selector("#chart .main-svg", timeout=15_000)
@@ -161,7 +158,7 @@ def test_choices_that_make_no_sense_for_a_kind_are_disabled_with_a_note(live_ser
         "#id_y option", "options => options.filter(o => o.disabled).map(o => o.value)"
     )
     assert set(disabled) == {"name", "type", "rarity", "damage"}
-    page.wait_for_function("document.getElementById('chart').data[0].type === 'box'", timeout=15_000)
+    wait_until(page, "document.getElementById('chart').data[0].type === 'box'", timeout=15_000)
 
 
 def test_drag_to_zoom_zooms_in_place_of_selecting(live_server, page):
@@ -173,7 +170,7 @@ def test_drag_to_zoom_zooms_in_place_of_selecting(live_server, page):
     page.mouse.down()
     page.mouse.move(plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] * 0.7, steps=8)
     page.mouse.up()
-    page.wait_for_function(f"document.getElementById('chart')._fullLayout.xaxis.range[1] < {before[1]}")
+    wait_until(page, f"document.getElementById('chart')._fullLayout.xaxis.range[1] < {before[1]}")
     assert page.url == f"{live_server.url}/view/"
 
 
@@ -191,11 +188,8 @@ def test_every_chart_has_a_caption_and_its_numbers_on_request(live_server, page)
     assert page.locator(".chart-numbers tbody tr").count() == 6
 
     page.select_option("#id_kind", "histogram")  # the caption and the numbers follow the redraw
-    page.wait_for_function(
-        "chart => chart.getAttribute('aria-label').startsWith('Bar chart: Distribution of Level')",
-        arg=page.locator("#chart").element_handle(),
-        timeout=15_000,
-    )
+    label = "document.getElementById('chart').getAttribute('aria-label')"
+    wait_until(page, f"{label}.startsWith('Bar chart: Distribution of Level')")
     assert page.locator(".chart-numbers th[scope=col]").all_text_contents()[0] == "Level"
     assert page.locator(".chart-numbers tbody tr").count() == 20  # a bar per level
 
@@ -208,4 +202,4 @@ def test_the_charts_redraw_in_the_theme_picked(live_server, page):
 
     assert paper() == "#ffffff"  # the system's light theme
     page.locator("#theme-toggle").click()
-    page.wait_for_function("document.getElementById('chart')._fullLayout.paper_bgcolor === '#171a23'")
+    wait_until(page, "document.getElementById('chart')._fullLayout.paper_bgcolor === '#171a23'")

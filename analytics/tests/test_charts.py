@@ -141,11 +141,11 @@ def test_scatter_figure_says_how_many_it_shows(monsters):
     sample = charts.scatter_figure(
         monsters, x="level", y="health", color="rarity", total=1_000_000, estimated=True
     )
-    assert "showing 300 of about 1,000,000" in sample.layout.title.text
+    assert "showing 300 of about 1,000,000" in sample.layout.title.subtitle.text
     everything = charts.scatter_figure(
         monsters, x="level", y="health", color=None, total=300, estimated=False
     )
-    assert "showing all 300 monsters" in everything.layout.title.text
+    assert "showing all 300 monsters" in everything.layout.title.subtitle.text
 
 
 def test_histogram_figure_stacks_counts_per_colour():
@@ -158,7 +158,7 @@ def test_histogram_figure_stacks_counts_per_colour():
     assert list(figure.data[0].y) == [5, 3, 0] and list(figure.data[1].y) == [0, 4, 2]
     assert list(figure.data[0].x) == [5.0, 15.0, 25.0]
     assert figure.layout.barmode == "stack"
-    assert "14 monsters" in figure.layout.title.text
+    assert "14 monsters" in figure.layout.title.subtitle.text
 
 
 def test_box_figure_draws_precomputed_quartiles():
@@ -172,7 +172,7 @@ def test_box_figure_draws_precomputed_quartiles():
     assert list(box.x) == ["Fey", "Undead"]  # in the axis order
     assert list(box.q1) == [4.0, 3.0] and list(box.upperfence) == [12.0, 9.0]
     sampled = charts.box_figure(BoxStats(axis, None, table, sampled_from=100_000), y="health")
-    assert "uniform sample of 100,000 rows" in sampled.layout.title.text
+    assert "uniform sample of 100,000 rows" in sampled.layout.title.subtitle.text
 
 
 def test_density_figure_puts_counts_on_the_grid():

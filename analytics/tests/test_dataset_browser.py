@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from bandersnatch.tests.browser import chromium_page
+from bandersnatch.tests.browser import CHARTS_DRAWN, chromium_page, wait_until
 
 CSV = "City,Population,Coastal,Region,Area\n" + "".join(
     f"Town {i},{1000 + i * 37},{'yes' if i % 3 else 'no'},{['North', 'South', 'East'][i % 3]},{i * 2.5}\n"
@@ -77,8 +77,7 @@ def test_drop_a_file_change_a_kind_load_it_and_see_the_table(member, live_server
         page.wait_for_url("**sort=population**")
         assert page.locator("tbody tr td:nth-child(3)").first.text_content().strip() == "1000.0"
         page.click("text=Statistics of every column")
-        drawn = "[...document.querySelectorAll('[data-figure]')].every(c => c.querySelector('.main-svg'))"
-        page.wait_for_function(drawn, timeout=15_000)
+        wait_until(page, CHARTS_DRAWN)
         assert page.locator("[data-figure]").count() >= 3  # the distributions, drawn
 
         page.click("main a:has-text('Charts')")

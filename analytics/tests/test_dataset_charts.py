@@ -102,7 +102,8 @@ def _title(source, **chosen) -> str:
     from analytics.services import figure_for
 
     chart = {"x": "price", "y": "price", "color": None, "kind": "scatter", **chosen}
-    return figure_for(source, **chart, filters={})["layout"]["title"]["text"]
+    title = figure_for(source, **chart, filters={})["layout"]["title"]
+    return f"{title['text']}, {title.get('subtitle', {}).get('text', '')}"
 
 
 def test_the_page_draws_the_default_scatter_with_links_to_the_rows(shop, people):
@@ -115,7 +116,7 @@ def test_the_page_draws_the_default_scatter_with_links_to_the_rows(shop, people)
     figure = response.context["figure"]
     assert figure["data"][0]["type"] == "scattergl"
     assert figure["layout"]["xaxis"]["title"]["text"] == "Price"
-    assert "showing all 300 rows" in figure["layout"]["title"]["text"]
+    assert "showing all 300 rows" in figure["layout"]["title"]["subtitle"]["text"]
     config = response.context["chart_config"]
     assert config["rows_url"] == shop.get_absolute_url() and config["row_url"].endswith("/rows/0/")
     assert config["whole"] == ["quantity", "code"]

@@ -201,7 +201,10 @@ def test_charts_of_a_huge_table_come_from_a_block_sample_scaled_and_labelled(mon
     assert extremes and all("TABLESAMPLE SYSTEM" in sql for sql in extremes)  # the axis from the sample too
     assert counts.sampled_percent == pytest.approx(100 * 10_000 / 30_000, rel=0.2)
     assert counts.total == pytest.approx(30_000, rel=0.2)
-    assert "estimated from a" in charts.as_dict(charts.histogram_figure(counts))["layout"]["title"]["text"]
+    assert (
+        "estimated from a"
+        in charts.as_dict(charts.histogram_figure(counts))["layout"]["title"]["subtitle"]["text"]
+    )
     names = selectors.histogram_counts(selectors.matching({}), MONSTER_FIELDS, x="name")
     per_name = names.table.groupby("x")["count"].sum()  # a text axis: its most common values in the sample
     assert len(names.axis.keys) == selectors.TEXT_AXIS_VALUES < len(per_name)

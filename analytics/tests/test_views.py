@@ -159,23 +159,31 @@ class TestStatistics:
         assert "There are no monsters yet" in content and "manage.py seed" in content
 
 
-def test_plotly_js_is_the_strict_bundle_at_the_plotly_packages_version_with_its_own_rules():
+def test_plotly_js_is_the_strict_bundle_at_the_plotly_packages_version_with_its_own_styles():
     from plotly.offline import get_plotlyjs_version
 
-    path = finders.find(plotly_js.BUNDLE)
-    assert path == str(plotly_js.bundle_path())
-    source = plotly_js.bundle_path().read_text(encoding="utf-8")
+    assert finders.find(plotly_js.BUNDLE) == str(plotly_js.STATIC_DIR / plotly_js.BUNDLE)
+    source = (plotly_js.STATIC_DIR / plotly_js.BUNDLE).read_text(encoding="utf-8")
     assert plotly_js.bundle_version(source) == get_plotlyjs_version()  # else: make plotly-js
-    stylesheet = Path(finders.find(plotly_js.STYLESHEET)).read_text(encoding="utf-8")
-    assert stylesheet == plotly_js.bundle_css(source)  # else: make plotly-js
-    assert ".js-plotly-plot .plotly .modebar {" in stylesheet and ".plotly-notifier {" in stylesheet
+    plotly, maplibre = plotly_js.stylesheets(source)
+    for sheet in (plotly, maplibre):  # as committed, else: make plotly-js
+        assert Path(finders.find(sheet.path)).read_text(encoding="utf-8") == sheet.css
+    assert ".js-plotly-plot .plotly .modebar {" in plotly.css and ".plotly-notifier {" in plotly.css
+    assert (plotly.element_id, plotly.css_class) == ("plotly.js-style-global", "no-inline-styles")
+    assert ".maplibregl-map{" in maplibre.css and f'getElementById("{maplibre.element_id}")' in source
+    # The style attribute the policy allows on heat maps is the one this bundle writes.
+    assert plotly_js.crisp_pixels_style(source) in plotly_js.FIXED_STYLE_ATTRIBUTES
 
 
-def test_plotly_css_reader_refuses_a_bundle_it_does_not_know():
+def test_plotly_styles_reader_refuses_a_bundle_it_does_not_know():
     with pytest.raises(ValueError, match="No style rules"):
-        plotly_js.bundle_css("/* plotly.js v9.9.9 */ var rules = {};")
+        plotly_js.plotly_css("/* plotly.js v9.9.9 */ var rules = {};")
     with pytest.raises(ValueError, match="not in the shape"):
-        plotly_js.bundle_css('/* plotly.js v9.9.9 */ x={"X,X div":"a:b;",Y:someVariable};for(k in x)')
+        plotly_js.plotly_css('/* plotly.js v9.9.9 */ x={"X,X div":"a:b;",Y:someVariable};for(k in x)')
+    with pytest.raises(ValueError, match="No maplibre styles"):
+        plotly_js.stylesheets('/* plotly.js v9.9.9 */ x={"X,X div":"a:b;"};for(k in x)')
+    with pytest.raises(ValueError, match="No crisp-pixels style"):
+        plotly_js.crisp_pixels_style("var x = 1;")
     with pytest.raises(ValueError, match="No plotly.js version"):
         plotly_js.bundle_version("var x = 1;")
 
@@ -183,10 +191,8 @@ def test_plotly_css_reader_refuses_a_bundle_it_does_not_know():
 def test_a_chart_page_loads_plotly_and_the_site_template_once(client, monsters):
     content = client.get(VIEW).content.decode()
     assert content.count(plotly_js.BUNDLE) == 1
-    # plotly.js finds its rules linked and writes no <style> (which the CSP would refuse).
-    assert (
-        f'id="{plotly_js.STYLESHEET_ID}" class="no-inline-styles" href="/static/{plotly_js.STYLESHEET}"'
-        in content
-    )
+    # plotly.js finds its styles linked and writes no <style> (which the CSP would refuse).
+    for sheet in plotly_js.page_stylesheets():
+        assert f'<link rel="stylesheet" id="{sheet.element_id}" class="{sheet.css_class}"' in content
     assert content.count('id="plotly-templates"') == 1
     assert '"paper_bgcolor": "#171a23"' in content

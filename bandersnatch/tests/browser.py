@@ -8,6 +8,7 @@ first and makes no ORM calls once the page is open.
 
 import os
 import shutil
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -25,12 +26,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# True once every chart on the page has been drawn.
+CHARTS_DRAWN = (
+    "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))"
+)
 PHONE = {"width": 390, "height": 844, "touch": True}  # a phone held upright: touch, no mouse
 
 
 @contextmanager
 def chromium_page(*, width: int = 1366, height: int = 900, touch: bool = False, color_scheme: str = "light"):
-    """A page of a fresh browser; the test fails if a script on it raised an error.
+    """A page of a fresh browser; the test fails if a script on it raised an error or the
+    Content-Security-Policy refused anything (Chromium reports that on the console).
 
     `touch`: a phone's touch screen (coarse pointer, no hover) instead of a mouse;
     `color_scheme`: the system's prefers-color-scheme.
@@ -51,6 +57,22 @@ def chromium_page(*, width: int = 1366, height: int = 900, touch: bool = False, 
         )
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: _note_csp_violation(message, errors))
         yield page
         browser.close()
     assert not errors, errors
+
+
+def _note_csp_violation(message, errors: list) -> None:
+    if "Content Security Policy" in message.text:
+        errors.append(f"{message.location.get('url')}: {message.text}")
+
+
+def wait_until(page, expression: str, *, timeout: float = 15_000) -> None:
+    """Wait until `expression` is true in the page: Playwright's wait_for_function evaluates it
+    with eval, which the Content-Security-Policy refuses (page.evaluate does not need it)."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout / 1000:g} s: {expression}")
+        page.wait_for_timeout(50)

@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from bandersnatch.jobs import job_start
 from bandersnatch.models import Job
-from bandersnatch.tests.browser import chromium_page
+from bandersnatch.tests.browser import chromium_page, wait_until
 from bandersnatch.tests.test_jobs import worker_lock
 from monsters import tasks as monster_tasks
 
@@ -79,23 +79,24 @@ def test_the_progress_bar_moves_as_the_job_reports_and_the_page_ends_on_the_resu
         page.goto(f"{live_server.url}/ops/jobs/{job.pk}/")
         assert page.locator(".badge.job-running").count() == 1
         assert page.evaluate(f"{PROGRESS}.value") == 100 and page.evaluate(f"{PROGRESS}.max") == 1_000
-        page.wait_for_function(
-            "document.querySelector('[data-job-elapsed]').textContent.includes('left')", timeout=10_000
+        wait_until(
+            page, "document.querySelector('[data-job-elapsed]').textContent.includes('left')", timeout=10_000
         )
         # 100 in 20 s and more (the page took a while to open): 900 more at that pace take minutes.
         clock = page.text_content("[data-job-elapsed]")
         assert re.fullmatch(r"[23]\d s elapsed, about [3-5] min left", clock), clock
 
         report(job, 600, "600 of 1,000 monsters written", since=started)
-        page.wait_for_function(f"{PROGRESS}.value === 600", timeout=10_000)  # the next poll, no reload
+        wait_until(page, f"{PROGRESS}.value === 600", timeout=10_000)  # the next poll, no reload
         assert page.text_content("[data-job-progress-text]") == "600 of 1,000 monsters written"
-        page.wait_for_function(
+        wait_until(
+            page,
             "/about \\d+ s left/.test(document.querySelector('[data-job-elapsed]').textContent)",
             timeout=10_000,
         )  # 600 in half a minute: 400 more in seconds
 
         report(job, 1_000, "1,000 of 1,000 monsters written; building the indexes", since=started)
-        page.wait_for_function(f"{PROGRESS}.value === 1000", timeout=10_000)
+        wait_until(page, f"{PROGRESS}.value === 1000", timeout=10_000)
         assert "left" not in page.text_content("[data-job-elapsed]")
 
         result = {"message": "Imported 1,000 monsters from big.csv.", "url": "/data/?id_min=5&id_max=1004",

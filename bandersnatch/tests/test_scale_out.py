@@ -126,7 +126,9 @@ def what_pages_count(host: Host) -> dict:
     return {
         "table": re.search(r"of\s+([\d,]+) matching monsters", table).group(1),
         "chart": re.search(r"showing all ([\d,]+) monsters", figure["layout"]["meta"]["caption"]).group(1),
-        "histogram": re.search(r"([\d,]+) monsters", histogram["figure"]["layout"]["title"]["text"]).group(1),
+        "histogram": re.search(
+            r"([\d,]+) monsters", histogram["figure"]["layout"]["title"]["subtitle"]["text"]
+        ).group(1),
         "statistics": re.search(r"([\d,]+) monsters, \d+ columns", host.get("/analytics/").text).group(1),
         "home": re.search(r"([\d,]+) monsters in the database", host.get("/").text).group(1),
     }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bandersnatch.tests.browser import PHONE, chromium_page
+from bandersnatch.tests.browser import PHONE, chromium_page, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +84,7 @@ def test_the_theme_toggle_switches_and_is_remembered_until_set_back(live_server)
         assert background(page) == LIGHT_BACKGROUND
         assert page.evaluate("localStorage.getItem('bandersnatch-theme')") is None
         page.emulate_media(color_scheme="dark")  # so the page follows the system again
-        page.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=5_000)
+        wait_until(page, "document.documentElement.dataset.theme === 'dark'", timeout=5_000)
         assert background(page) == DARK_BACKGROUND
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bandersnatch.tests.browser import chromium_page
+from bandersnatch.tests.browser import CHARTS_DRAWN, chromium_page, wait_until
 from ml.services import model_version_train
 from monsters.services import monsters_seed
 
@@ -25,10 +25,7 @@ def test_compare_page_draws_every_chart_of_both_versions(live_server, page):
     page.goto(f"{live_server.url}/model/versions/compare/?a=1&b=2")
     boxes = page.locator("[data-figure]")
     assert boxes.count() == 7  # confusion matrix, feature importance, reliability per version; the history
-    page.wait_for_function(
-        "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))",
-        timeout=15_000,
-    )
+    wait_until(page, CHARTS_DRAWN)
     assert page.locator("[data-figure].js-plotly-plot").count() == 7
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bandersnatch.tests.browser import chromium_page
+from bandersnatch.tests.browser import chromium_page, wait_until
 from monsters.services import monsters_seed
 from monsters.tests.factories import MonsterFactory
 
@@ -122,7 +122,7 @@ def test_on_a_phone_the_table_shows_that_it_scrolls_sideways(monsters, live_serv
         frame = page.locator("[data-table-frame]")
         assert frame.get_attribute("class").split() == ["table-frame", "more-right"]
         page.evaluate("document.querySelector('.table-scroll').scrollLeft = 1e6")
-        page.wait_for_function("document.querySelector('[data-table-frame]').classList.contains('more-left')")
+        wait_until(page, "document.querySelector('[data-table-frame]').classList.contains('more-left')")
         assert "more-right" not in frame.get_attribute("class")
         # Scrolled inside its box, the head stays at the box's top.
         page.evaluate("document.querySelector('.table-frame').scrollIntoView()")

@@ -20,72 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+
+from bandersnatch.tests import site_pages
 
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844, "touch": True}}
 THEMES = ("light", "dark")
 PASSWORD = "screenshots only 1"  # the accounts exist only in the screenshots' own database
-CHARTS_DRAWN = (
-    "[...document.querySelectorAll('[data-figure]')].every(chart => chart.querySelector('.main-svg'))"
-)
-
-
-def _pages(ids: dict) -> dict[str, list[tuple[str, str]]]:
-    """(name, path) of every page, by who looks at it."""
-    dataset = f"/datasets/{ids['dataset']}"
-    return {
-        "anonymous": [
-            ("home", "/"),
-            ("data", "/data/"),
-            ("data-filtered", "/data/?type=Fey&level_min=5&sort=-health"),
-            ("data-errors", "/data/?level_min=30&level_max=2"),
-            ("data-past-the-end", "/data/?page=9999"),
-            ("monster", f"/monsters/{ids['monster']}/"),
-            ("view", "/view/"),
-            ("view-histogram", "/view/?kind=histogram&x=health&color=rarity"),
-            ("view-box", "/view/?kind=box&x=type&y=health&color="),
-            ("view-density", "/view/?kind=density&x=level&y=health&color="),
-            ("view-nothing", "/view/?q=no+such+monster"),
-            ("statistics", "/analytics/"),
-            ("model", "/model/"),
-            ("versions", "/model/versions/"),
-            ("version", f"/model/versions/{ids['version']}/"),
-            ("compare", f"/model/versions/compare/?a={ids['version']}&b={ids['other_version']}"),
-            ("datasets", "/datasets/"),
-            ("dataset", f"{dataset}/"),
-            ("dataset-view", f"{dataset}/view/"),
-            ("dataset-statistics", f"{dataset}/analytics/"),
-            ("dataset-model", f"{dataset}/model/"),
-            ("login", "/accounts/login/"),
-            ("signup", "/accounts/signup/"),
-            ("password-reset", "/accounts/password_reset/"),
-            ("password-reset-done", "/accounts/password_reset/done/"),
-            ("password-reset-bad-link", "/accounts/reset/MQ/no-such-token/"),
-            ("password-reset-complete", "/accounts/reset/done/"),
-            ("not-found", "/no/such/page/"),
-            ("forbidden", "/ops/"),
-            ("api-docs", "/api/docs"),
-        ],  # fmt: skip
-        "user": [
-            ("home", "/"),
-            ("forbidden", "/ops/"),
-            ("dataset-new", "/datasets/new/"),
-            ("dataset-train", f"{dataset}/train/"),
-            ("password-change", "/accounts/password_change/"),
-            ("account", "/accounts/"),
-        ],  # fmt: skip
-        "staff": [
-            ("ops", "/ops/"),
-            ("reset", "/ops/reset/"),
-            ("import", "/ops/import/"),
-            ("train", "/ops/train/"),
-            ("job", f"/ops/jobs/{ids['job']}/"),
-            ("monitoring", "/model/monitoring/"),
-            ("admin", "/admin/"),
-            ("versions", "/model/versions/"),
-        ],  # fmt: skip
-    }
 
 
 class Command(BaseCommand):
@@ -103,7 +44,7 @@ class Command(BaseCommand):
         themes = [theme for theme in themes.split(",") if theme]
         if not set(themes) <= set(THEMES):
             raise CommandError(f"Unknown theme in {themes}: light or dark.")
-        pages = _pages(self._prepare())
+        pages = site_pages.pages(site_pages.prepare(PASSWORD))
         wanted = {name for name in only.split(",") if name}
         out_dir = Path(out)
         taken = 0
@@ -124,49 +65,6 @@ class Command(BaseCommand):
                 browser.close()
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Wrote {taken} screenshots into {out_dir}/."))
-
-    def _prepare(self) -> dict:
-        """What the pages show, put in once (a second run finds it there)."""
-        from analytics.datasets import dataset_create
-        from analytics.models import Dataset
-        from bandersnatch.jobs import job_start
-        from bandersnatch.models import Job
-        from ml.models import ModelVersion
-        from ml.services import model_version_train
-        from monsters import tasks
-        from monsters.models import Monster
-        from monsters.services import monsters_seed
-
-        users = get_user_model().objects
-        for name, staff in (("reader", False), ("keeper", True)):
-            if not users.filter(username=name).exists():
-                users.create_user(name, password=PASSWORD, is_staff=staff)
-        if not Monster.objects.exists():
-            monsters_seed(count=1_000, seed=42)
-        while ModelVersion.objects.filter(dataset__slug="monsters").count() < 2:
-            model_version_train(seed=ModelVersion.objects.count())
-        dataset = Dataset.objects.filter(name="Iris").first()
-        if dataset is None:
-            import sklearn
-
-            iris = Path(sklearn.__file__).parent / "datasets/data/iris.csv"
-            with open(iris, "rb") as file:
-                dataset = dataset_create(
-                    file=file, name="Iris", owner=users.get(username="reader"), is_public=True,
-                    description="scikit-learn's iris flowers.",
-                )  # fmt: skip
-        if not ModelVersion.objects.filter(dataset=dataset).exists():
-            model_version_train(dataset=dataset, seed=0)
-        job = Job.objects.filter(kind=Job.Kind.RESEED).first() or job_start(
-            tasks.reseed, kind=Job.Kind.RESEED, summary="Replace every monster with 2,000,000 generated ones",
-            count=2_000_000, seed=None, actor_id=None,
-        )  # fmt: skip
-        versions = ModelVersion.objects.filter(dataset__slug="monsters").order_by("-version")
-        return {
-            "monster": Monster.objects.order_by("pk").values_list("pk", flat=True).first(),
-            "version": versions[0].version, "other_version": versions[1].version,
-            "dataset": dataset.slug, "job": job.pk,
-        }  # fmt: skip
 
     @contextmanager
     def _server(self, log_path: Path) -> Iterator[str]:
@@ -205,6 +103,8 @@ class Command(BaseCommand):
 
     def _shoot(self, browser, url, who, listed, size, screen, theme, out_dir: Path) -> int:
         """Screenshots of `listed` pages as `who`; how many were taken."""
+        from bandersnatch.tests.browser import CHARTS_DRAWN, wait_until
+
         touch = screen.get("touch", False)
         context = browser.new_context(
             viewport={"width": screen["width"], "height": screen["height"]}, is_mobile=touch, has_touch=touch,
@@ -213,7 +113,7 @@ class Command(BaseCommand):
         page = context.new_page()
         if who != "anonymous":
             page.goto(f"{url}/accounts/login/")
-            page.fill("input[name=username]", "keeper" if who == "staff" else "reader")
+            page.fill("input[name=username]", site_pages.USERNAMES[who])
             page.fill("input[name=password]", PASSWORD)
             page.click("main button[type=submit]")
             page.wait_for_load_state()
@@ -222,7 +122,7 @@ class Command(BaseCommand):
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
             if page.locator("[data-figure]").count():
-                page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+                wait_until(page, CHARTS_DRAWN, timeout=30_000)
             # The whole page in a viewport as tall as it: a full-page screenshot would drop the
             # phone's touch emulation while it is taken (the charts' toolbars would show).
             height = min(page.evaluate("document.documentElement.scrollHeight"), 12_000)
