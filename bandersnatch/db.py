@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import QuerySet
 
 # What a database restart looks like from here: connections cut, then refused.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -129,3 +130,25 @@ def streaming_reads(using: str = "default"):
         return
     with transaction.atomic(using=using):
         yield
+
+
+def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> int:
+    """Delete the rows of `queryset`, `batch_size` (MAINTENANCE_BATCH_SIZE) at a time; how many went.
+
+    Each batch is one `DELETE ... WHERE pk IN (SELECT pk ... LIMIT n)` in a
+    transaction of its own: no row is loaded into Python, and no lock is held
+    longer than one batch takes, so the site's own writes go on meanwhile.
+    The subquery drops the model's ordering, so the database may walk
+    whichever index the filter uses.
+    """
+    batch_size = batch_size or settings.MAINTENANCE_BATCH_SIZE
+    model = queryset.model
+    batch = queryset.order_by().values("pk")[:batch_size]
+    deleted = 0
+    while True:
+        with transaction.atomic(using=queryset.db):
+            _, per_model = model._base_manager.using(queryset.db).filter(pk__in=batch).delete()
+        count = per_model.get(model._meta.label, 0)
+        if not count:
+            return deleted
+        deleted += count
