@@ -64,18 +64,20 @@ def jobs_prune(*, older_than_days: int) -> int:
     prune_db_task_results) go too.
     """
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
-    finished = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).order_by()
+    finished = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).order_by("pk")
     # The ids are sent as parameters, of which SQLite takes 999 at most.
     batch_size = min(settings.MAINTENANCE_BATCH_SIZE, connection.features.max_query_params or 10**9)
-    deleted = 0
+    deleted, last = 0, None
     while True:
+        rest = finished if last is None else finished.filter(pk__gt=last)  # onwards, as delete_in_batches
         with transaction.atomic():
-            ids = list(finished.values_list("pk", flat=True)[:batch_size])
+            ids = list(rest.values_list("pk", flat=True)[:batch_size])
             if not ids:
                 break
             Job.objects.filter(pk__in=ids).delete()
             _, per_model = DBTaskResult.objects.filter(pk__in=ids).delete()
         deleted += per_model.get(DBTaskResult._meta.label, 0)
+        last = ids[-1]
     orphans = Job.objects.filter(created_at__lt=cutoff).exclude(pk__in=DBTaskResult.objects.values("pk"))
     return deleted + delete_in_batches(orphans)
 

@@ -75,22 +75,31 @@ class TestBatches:
             old = PredictionLog.objects.filter(created_at__lt=days_ago(90))
             deleted = delete_in_batches(old, batch_size=2)
         assert deleted == 5
-        assert deletes(queries) == 4  # 2 + 2 + 1, and one that finds none left
+        assert deletes(queries) == 3  # 2 + 2 + the last 1
         assert PredictionLog.objects.count() == 1
 
     def test_the_batch_size_comes_from_the_setting(self, settings):
         settings.MAINTENANCE_BATCH_SIZE = 2
-        log_entries(5, age_days=100)
+        log_entries(4, age_days=100)
         with CaptureQueriesContext(connection) as queries:
-            assert delete_in_batches(PredictionLog.objects.all()) == 5
-        assert deletes(queries) == 4
+            assert delete_in_batches(PredictionLog.objects.all()) == 4
+        assert deletes(queries) == 3  # 2 + 2 + none left
 
-    def test_each_batch_is_one_delete_with_a_limited_subquery(self):
-        log_entries(1, age_days=100)
+    def test_each_batch_is_one_delete_of_a_range_of_keys(self):
+        log_entries(3, age_days=100)
         with CaptureQueriesContext(connection) as queries:
-            delete_in_batches(PredictionLog.objects.all(), batch_size=7)
-        delete = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE"))
-        assert "LIMIT 7" in delete and "SELECT" in delete and "ORDER BY" not in delete
+            delete_in_batches(PredictionLog.objects.all(), batch_size=2)
+        first, second = (q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE"))
+        assert '"id" <=' in first and '"id" >' not in first
+        assert '"id" >' in second and '"id" <=' not in second
+
+    def test_rows_behind_the_batches_and_rows_that_never_matched_stay(self):
+        log_entries(3, age_days=1)
+        log_entries(3, age_days=100)
+        log_entries(3, age_days=1)
+        old = PredictionLog.objects.filter(created_at__lt=days_ago(90))
+        assert delete_in_batches(old, batch_size=2) == 3
+        assert PredictionLog.objects.count() == 6 and not old.exists()
 
 
 class TestPredictions:
