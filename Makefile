@@ -21,14 +21,16 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py train --if-none
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@# The background worker (training, large reseeds) runs beside the server, is started again
-	@# if it dies (a clean exit, as on Ctrl-C, ends the loop), and stops with the server.
+	@# if it dies (a clean exit, as on Ctrl-C, ends the loop), and stops with the server; so does
+	@# the scheduler (the daily maintenance at MAINTENANCE_TIME), as in the Procfile.
 	( trap 'kill $$pid 2>/dev/null; exit' TERM; \
 	  while :; do \
 	    $(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & pid=$$!; \
 	    wait $$pid && exit; \
 	    echo "The worker died (exit status $$?); starting it again in 2 s." >&2; sleep 2; \
 	  done ) & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(RUN_ENV) $(BIN)/python manage.py scheduler & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)

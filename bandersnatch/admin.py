@@ -4,7 +4,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import EmptyResultSet
 from django.utils.html import format_html
 
-from .models import ApiToken, AuditEntry, Job
+from .models import ApiToken, AuditEntry, Job, MaintenanceRun
 from .tokens import api_tokens_revoke
 
 
@@ -67,6 +67,11 @@ class JobAdmin(ReadOnlyAdmin):
     @admin.display(description="Status page")
     def page(self, job: Job) -> str:
         return format_html('<a href="{}">open</a>', job.get_absolute_url())
+
+
+@admin.register(MaintenanceRun)
+class MaintenanceRunAdmin(ReadOnlyAdmin):
+    list_display = ["day", "host", "started_at", "finished_at", "deleted"]
 
 
 class TokenStateFilter(admin.SimpleListFilter):

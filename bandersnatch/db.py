@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import QuerySet
 
 # What a database restart looks like from here: connections cut, then refused.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -129,3 +130,27 @@ def streaming_reads(using: str = "default"):
         return
     with transaction.atomic(using=using):
         yield
+
+
+def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> int:
+    """Delete the rows of `queryset`, `batch_size` (MAINTENANCE_BATCH_SIZE) at a time; how many went.
+
+    Each batch is one DELETE of a range of primary keys, in a transaction of
+    its own: no row is loaded into Python, and no lock is held longer than one
+    batch takes, so the site's own writes go on meanwhile.  The batches walk
+    the primary key onwards from where the last one ended (the range's end is
+    the batch_size-th matching key), so no batch scans again the dead rows
+    the earlier ones left: the whole run costs one pass, however many rows.
+    """
+    batch_size = batch_size or settings.MAINTENANCE_BATCH_SIZE
+    label = queryset.model._meta.label
+    deleted, last = 0, None
+    while True:
+        rest = queryset.order_by("pk") if last is None else queryset.order_by("pk").filter(pk__gt=last)
+        end = list(rest.values_list("pk", flat=True)[batch_size - 1 : batch_size])
+        with transaction.atomic(using=queryset.db):
+            _, per_model = (rest.filter(pk__lte=end[0]) if end else rest).delete()
+        deleted += per_model.get(label, 0)
+        if not end:
+            return deleted
+        last = end[0]

@@ -148,3 +148,26 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class MaintenanceRun(models.Model):
+    """One day's scheduled maintenance (bandersnatch.maintenance), claimed before it runs.
+
+    The day is unique, so of several schedulers (on several hosts) the first
+    to insert the day's row runs the chores and the others skip them.
+    """
+
+    day = models.DateField(unique=True, help_text="The day it ran for, in the server's time zone.")
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while it runs, or if it failed."
+    )
+    deleted = models.JSONField(default=dict, blank=True, help_text="Rows deleted, per chore.")
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"maintenance of {self.day:%Y-%m-%d}"

@@ -25,6 +25,15 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
+
+def _at_least_one(name: str, default: int) -> int:
+    """A whole number setting that 0 or less would make wrong (a retention, a batch size)."""
+    value = env.int(name, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value}.")
+    return value
+
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -143,9 +152,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Longest time one query of a data or chart page may take before it gives up (ms).
 DATA_QUERY_TIMEOUT_MS = env.int("DATA_QUERY_TIMEOUT_MS", default=3000)
 
-# The prediction log: kept this many days (manage.py prune_predictions), and
-# written in background batches unless PREDICTION_LOG_SYNC (the tests).
-PREDICTION_LOG_RETENTION_DAYS = env.int("PREDICTION_LOG_RETENTION_DAYS", default=90)
+# The prediction log: kept this many days (manage.py maintenance deletes the
+# older entries), and written in background batches unless PREDICTION_LOG_SYNC
+# (the tests).
+PREDICTION_LOG_RETENTION_DAYS = _at_least_one("PREDICTION_LOG_RETENTION_DAYS", 90)
 PREDICTION_LOG_SYNC = env.bool("PREDICTION_LOG_SYNC", default=False)
 # Entries a server process keeps queued while the database is away (about
 # 1 KB each); past it the oldest are dropped, counted in the log.
@@ -223,6 +233,14 @@ JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 # Jobs queued this long while no worker has checked in for as long make
 # /api/health answer 503 and /ops/ warn.
 JOB_WORKER_STALE_SECONDS = env.int("JOB_WORKER_STALE_SECONDS", default=60)
+# Finished jobs (succeeded or failed) are kept this many days after they end.
+JOB_RETENTION_DAYS = _at_least_one("JOB_RETENTION_DAYS", 30)
+
+# Daily maintenance (bandersnatch.maintenance): `manage.py scheduler` runs it at
+# MAINTENANCE_TIME (HH:MM, 24-hour, in TIME_ZONE); it deletes old rows this many
+# at a time, each batch a short transaction of its own.
+MAINTENANCE_TIME = env.str("MAINTENANCE_TIME", default="03:30")
+MAINTENANCE_BATCH_SIZE = _at_least_one("MAINTENANCE_BATCH_SIZE", 5_000)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monsters:home"

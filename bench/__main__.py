@@ -3,9 +3,10 @@
 Sections: data (seeding and /data), charts (/view and /analytics/), ml
 (prediction and training), api (POST /api/predict under load, needs wrk),
 datasets (a generated CSV of that many rows: its load, table pages, profile),
-quality (the default model on scikit-learn's real tables against a random forest).
+quality (the default model on scikit-learn's real tables against a random forest),
+maintenance (old prediction log entries deleted in batches against one DELETE).
 Sizes default to 10,000, 100,000 and 1,000,000 monsters (1,000 too for ml,
-only 1,000 for api).  --write-docs rewrites each measured section of
+only 1,000 for api; 200,000 old log entries for maintenance).  --write-docs rewrites each measured section of
 docs/benchmarks.md between its markers, keeping the rest of the file.
 
     python -m bench [--only data,charts,ml,api] [--sizes 10000,100000] [--repeat 15] [--write-docs]
@@ -23,8 +24,12 @@ import sys
 from .django_setup import ROOT, setup
 
 DOCS = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("data", "charts", "ml", "api", "datasets", "quality")
-OWN_TABLES = {"datasets", "quality"}  # sections that bring their own table: the monsters can stay
+SECTIONS = ("data", "charts", "ml", "api", "datasets", "quality", "maintenance")
+OWN_TABLES = {
+    "datasets",
+    "quality",
+    "maintenance",
+}  # sections that bring their own table: the monsters can stay
 SIZES = {
     "data": [10_000, 100_000, 1_000_000],
     "charts": [10_000, 100_000, 1_000_000],
@@ -32,6 +37,7 @@ SIZES = {
     "api": [1_000],
     "datasets": [100_000, 1_000_000],
     "quality": [1_000],
+    "maintenance": [200_000],
 }
 TITLES = {
     "data": "Seeding and the data page",
@@ -40,6 +46,7 @@ TITLES = {
     "api": "The prediction API under load",
     "datasets": "Datasets: loading a CSV file, its table and its profile",
     "quality": "Model quality on real data",
+    "maintenance": "Maintenance: deleting old prediction log entries",
 }
 
 
@@ -63,7 +70,7 @@ def main() -> None:
     url = setup()
     from monsters.services import monsters_seed
 
-    from . import api, charts, data, datasets, ml, quality
+    from . import api, charts, data, datasets, maintenance, ml, quality
 
     runners = {
         "data": data.run,
@@ -72,6 +79,7 @@ def main() -> None:
         "api": api.run,
         "datasets": datasets.run,
         "quality": quality.run,
+        "maintenance": maintenance.run,
     }
     results = {name: [] for name in sections}
     sizes = sorted({size for name in sections for size in (chosen or SIZES[name])})

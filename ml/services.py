@@ -29,6 +29,7 @@ from analytics.models import Dataset
 from analytics.pagination import count_rows
 from bandersnatch.audit import audit_record
 from bandersnatch.columns import column_to_dict
+from bandersnatch.db import delete_in_batches
 from bandersnatch.models import AuditEntry
 from bandersnatch.request_ids import current_request_id
 from monsters.models import Monster
@@ -545,10 +546,9 @@ def _json_ready(record: dict) -> dict:
 
 
 def predictions_prune(*, older_than_days: int) -> int:
-    """Delete log entries older than the given number of days; how many went."""
+    """Delete log entries older than the given number of days, in batches; how many went."""
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
-    deleted, _ = PredictionLog.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return delete_in_batches(PredictionLog.objects.filter(created_at__lt=cutoff))
 
 
 def prediction_monitoring(*, days: int = 30, slug: str = MONSTERS, target: str = DEFAULT_TARGET) -> dict:

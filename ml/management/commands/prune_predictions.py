@@ -1,7 +1,8 @@
 """Delete prediction log entries older than the retention period.
 
-Run it daily (cron, or a scheduled job); PREDICTION_LOG_RETENTION_DAYS sets
-the default period.
+The daily maintenance (`manage.py scheduler`, or `manage.py maintenance` by
+hand) does this with the others; this command is for another period now
+(--days).  PREDICTION_LOG_RETENTION_DAYS sets the default period.
 """
 
 from django.conf import settings
