@@ -161,6 +161,12 @@ def clean_algorithm(algorithm: str | None, task: str) -> str:
     return algorithm
 
 
+def param_label(algorithm: str, name: str) -> str:
+    """What the pages call hyperparameter `name` of `algorithm` ("Trees", not n_estimators)."""
+    param = ALGORITHMS[algorithm].params.get(name) if algorithm in ALGORITHMS else None
+    return param.label if param is not None and param.label else name
+
+
 def clean_params(algorithm: str, given: dict | None = None) -> dict:
     """The algorithm's full hyperparameters: defaults, overridden by valid `given` ones."""
     if algorithm not in ALGORITHMS:

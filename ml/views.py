@@ -25,6 +25,7 @@ from bandersnatch.models import Job
 from monsters.services import monsters_dataset
 
 from . import charts, tasks
+from .algorithms import param_label
 from .feedback import (
     PredictionNotFound,
     feedback_rows_add,
@@ -97,6 +98,7 @@ def _card(version: ModelVersion, *, id_suffix: str = "") -> dict:
         "figures": figures,
         "figure_ids": list(figures),
         "cleaning_steps": list(version.cleaning.get("features", {}).items()),
+        "settings": [(param_label(version.algorithm, name), value) for name, value in version.params.items()],
     }
 
 
@@ -391,7 +393,8 @@ def _comparison_rows(a: ModelVersion, b: ModelVersion) -> list[tuple[str, str, s
         ("Trained", f"{a.created_at:%Y-%m-%d %H:%M}", f"{b.created_at:%Y-%m-%d %H:%M}", ""),
     ]
     for name in sorted(a.params.keys() | b.params.keys()):
-        rows.append((f"param {name}", str(a.params.get(name, "—")), str(b.params.get(name, "—")), ""))
+        label = param_label(a.algorithm if name in a.params else b.algorithm, name)
+        rows.append((label, str(a.params.get(name, "—")), str(b.params.get(name, "—")), ""))
     return rows
 
 
