@@ -87,7 +87,9 @@ def prepare(password: str) -> dict:
     for who, staff in (("user", False), ("staff", True)):
         name = USERNAMES[who]
         if not users.filter(username=name).exists():
-            users.create_user(name, password=password, is_staff=staff)
+            users.create_user(name, password=password)
+        # Staff with every permission, so that the admin shows its lists and forms.
+        users.filter(username=name).update(is_staff=staff, is_superuser=staff)
     if not Monster.objects.exists():
         monsters_seed(count=1_000, seed=42)
     while ModelVersion.objects.filter(dataset__slug="monsters").count() < 2:
