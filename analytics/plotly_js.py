@@ -43,7 +43,6 @@ _VERSION = re.compile(r"plotly\.js [^\n]*?v(\d+\.\d+\.\d+)")
 # Style attributes plotly.js writes with fixed values no stylesheet can stand in for: an empty
 # one on colour bars' fills, and crisp pixels on heat maps drawn as images.  The policy allows
 # exactly these values ('unsafe-hashes' with their hashes), no other style attribute.
-
 FIXED_STYLE_ATTRIBUTES = (
     "",
     "image-rendering: optimizeSpeed; image-rendering: -moz-crisp-edges; image-rendering: -o-crisp-edges; "
