@@ -132,7 +132,7 @@ def streaming_reads(using: str = "default"):
         yield
 
 
-def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> int:
+def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None, with_each=None) -> int:
     """Delete the rows of `queryset`, `batch_size` (MAINTENANCE_BATCH_SIZE) at a time; how many went.
 
     Each batch is one DELETE of a range of primary keys, in a transaction of
@@ -141,6 +141,8 @@ def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> i
     the primary key onwards from where the last one ended (the range's end is
     the batch_size-th matching key), so no batch scans again the dead rows
     the earlier ones left: the whole run costs one pass, however many rows.
+    `with_each(batch)`, if given, runs in each batch's transaction before its
+    DELETE (rows of another table that go with these, say).
     """
     batch_size = batch_size or settings.MAINTENANCE_BATCH_SIZE
     label = queryset.model._meta.label
@@ -148,8 +150,11 @@ def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> i
     while True:
         rest = queryset.order_by("pk") if last is None else queryset.order_by("pk").filter(pk__gt=last)
         end = list(rest.values_list("pk", flat=True)[batch_size - 1 : batch_size])
+        batch = rest.filter(pk__lte=end[0]) if end else rest
         with transaction.atomic(using=queryset.db):
-            _, per_model = (rest.filter(pk__lte=end[0]) if end else rest).delete()
+            if with_each is not None:
+                with_each(batch)
+            _, per_model = batch.delete()
         deleted += per_model.get(label, 0)
         if not end:
             return deleted

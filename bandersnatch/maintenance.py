@@ -25,7 +25,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -64,20 +64,10 @@ def jobs_prune(*, older_than_days: int) -> int:
     prune_db_task_results) go too.
     """
     cutoff = timezone.now() - dt.timedelta(days=older_than_days)
-    finished = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).order_by("pk")
-    # The ids are sent as parameters, of which SQLite takes 999 at most.
-    batch_size = min(settings.MAINTENANCE_BATCH_SIZE, connection.features.max_query_params or 10**9)
-    deleted, last = 0, None
-    while True:
-        rest = finished if last is None else finished.filter(pk__gt=last)  # onwards, as delete_in_batches
-        with transaction.atomic():
-            ids = list(rest.values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                break
-            Job.objects.filter(pk__in=ids).delete()
-            _, per_model = DBTaskResult.objects.filter(pk__in=ids).delete()
-        deleted += per_model.get(DBTaskResult._meta.label, 0)
-        last = ids[-1]
+    finished = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    deleted = delete_in_batches(
+        finished, with_each=lambda batch: Job.objects.filter(pk__in=batch.values("pk")).delete()
+    )
     orphans = Job.objects.filter(created_at__lt=cutoff).exclude(pk__in=DBTaskResult.objects.values("pk"))
     return deleted + delete_in_batches(orphans)
 
