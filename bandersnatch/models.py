@@ -119,6 +119,9 @@ class ApiTokenQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
 
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
 
 class ApiToken(models.Model):
     """A named secret a user's scripts send as `Authorization: Bearer <token>`, acting as that user.

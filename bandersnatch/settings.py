@@ -286,6 +286,7 @@ X_FRAME_OPTIONS = "DENY"
 # style attribute but the two fixed ones plotly.js writes (FIXED_STYLE_ATTRIBUTES).
 # Images may be data:/blob: URLs (Plotly's "download as PNG").  CSP_REPORT_URI: where
 # browsers send reports of what the policy refused (unset: nowhere).
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")  # lower case: django-csp takes CSP_* for old settings
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -297,7 +298,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
-        **({"report-uri": [env.str("CSP_REPORT_URI")]} if env.str("CSP_REPORT_URI", default="") else {}),
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
     },
 }
 

@@ -332,6 +332,21 @@ class TestAdmin:
         assert Client().get("/api/datasets", **bearer(secrets["owner"])).status_code == 401
         assert Client().get("/api/datasets", **bearer(secrets["other"])).status_code == 200
 
+    def test_staff_filter_tokens_by_state(self, people, secrets, django_user_model):
+        keeper = django_user_model.objects.create_superuser("keeper", "keeper@example.com", "pw")
+        client = Client()
+        client.force_login(keeper)
+        revoked = ApiToken.objects.get(user=people["owner"])
+        ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+        listed = reverse("admin:bandersnatch_apitoken_changelist")
+        shown = {
+            state: {token.pk for token in client.get(listed, {"state": state}).context["cl"].result_list}
+            for state in ("active", "revoked")
+        }
+        assert shown["revoked"] == {revoked.pk}
+        assert shown["active"] == set(ApiToken.objects.exclude(pk=revoked.pk).values_list("pk", flat=True))
+        assert shown["active"]  # the other user's token
+
     def test_tokens_are_not_made_nor_deleted_in_the_admin(self, people, secrets, django_user_model):
         keeper = django_user_model.objects.create_superuser("keeper", "keeper@example.com", "pw")
         client = Client()
