@@ -73,14 +73,22 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def db_worker(worker_id: str, *, env: dict | None = None):
-    """`manage.py db_worker` polling every 0.1 s; its process (killed with SIGTERM at the end if alive)."""
+def db_worker(*options: str, worker_id: str | None = None, env: dict | None = None, stdout=None):
+    """`manage.py db_worker` polling every 0.1 s, with `options`; its process (killed at the end if alive).
+
+    `stdout`: a file for its output (standard error too), else it shares this process's.
+    """
+    if worker_id is not None:
+        options = (*options, "--worker-id", worker_id)
     command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-               "--interval", "0.1", "--worker-id", worker_id]  # fmt: skip
-    worker = subprocess.Popen(command, cwd=ROOT, env=env or process_env())
+               "--interval", "0.1", *options]  # fmt: skip
+    worker = subprocess.Popen(
+        command, cwd=ROOT, env=env or process_env(), stdout=stdout,
+        stderr=subprocess.STDOUT if stdout is not None else None,
+    )  # fmt: skip
     try:
         yield worker
     finally:
         if worker.poll() is None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            worker.kill()
+            worker.wait(timeout=10)

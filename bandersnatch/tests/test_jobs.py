@@ -37,13 +37,13 @@ from bandersnatch.jobs import (
     worker_check_in,
 )
 from bandersnatch.models import AuditEntry, Job, WorkerHeartbeat
+from bandersnatch.tests.servers import db_worker, process_env
 from ml.models import ModelVersion
 from monsters import tasks as monster_tasks
 from monsters.models import Monster
 from monsters.services import monsters_seed
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a worker process shares the database"
 )
@@ -95,23 +95,9 @@ def worker_lock(job: Job):
 @contextmanager
 def worker_process(*options: str, application_name: str = "", log: Path | None = None):
     """A real `manage.py db_worker` on the test database, its connections named `application_name`."""
-    db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-    if application_name:
-        env["PGAPPNAME"] = application_name
-    with open(log or os.devnull, "w") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.1",
-             "--no-reload", *options],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            yield worker
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait(timeout=10)
+    env = process_env(LOG_LEVEL="WARNING", **({"PGAPPNAME": application_name} if application_name else {}))
+    with open(log or os.devnull, "w") as output, db_worker(*options, env=env, stdout=output) as worker:
+        yield worker
 
 
 def wait_until(condition, seconds: float = 60) -> None:

@@ -185,7 +185,7 @@ def test_twenty_queued_jobs_each_run_once_across_two_workers(shared_cache):
     monsters_seed(count=10, seed=1)
     results = [scale_tasks.add_one_monster.enqueue(seed=seed) for seed in range(20)]
     ids = {str(result.id) for result in results}
-    with db_worker("worker-a", env=_env()), db_worker("worker-b", env=_env()):
+    with db_worker(worker_id="worker-a", env=_env()), db_worker(worker_id="worker-b", env=_env()):
         finished = _wait_for(lambda: DBTaskResult.objects.filter(pk__in=ids).finished().count() == 20, 90)
     assert finished, "the 20 jobs did not finish within 90 s"
     runs = DBTaskResult.objects.filter(pk__in=ids)
@@ -203,10 +203,10 @@ def test_a_worker_killed_mid_job_leaves_it_failed_and_the_data_unchanged_while_t
     before = list(Monster.objects.order_by("pk").values_list("pk", "name", "health"))
     job = job_start(tasks.reseed, kind=Job.Kind.RESEED, summary="A long reseed", count=400_000, seed=5,
                     actor_id=None)  # fmt: skip
-    with db_worker("doomed", env=_env()) as doomed:
+    with db_worker(worker_id="doomed", env=_env()) as doomed:
         started = _wait_for(lambda: (Job.objects.get(pk=job.pk).progress or {}).get("done", 0) > 0, 60)
         assert started, "the reseed did not start writing within 60 s"
-        with db_worker("survivor", env=_env()):
+        with db_worker(worker_id="survivor", env=_env()):
             later = [scale_tasks.add_one_monster.enqueue(seed=seed) for seed in range(3)]
             doomed.send_signal(signal.SIGKILL)
             doomed.wait(timeout=10)
