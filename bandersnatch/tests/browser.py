@@ -68,6 +68,15 @@ def _note_csp_violation(message, errors: list) -> None:
         errors.append(f"{message.location.get('url')}: {message.text}")
 
 
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    """Sign in through the site's form, and wait for the home page it leads to."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
 def wait_until(page, expression: str, *, timeout: float = 15_000) -> None:
     """Wait until `expression` is true in the page: Playwright's wait_for_function evaluates it
     with eval, which the Content-Security-Policy refuses (page.evaluate does not need it)."""

@@ -8,7 +8,7 @@ drawn is the whole check.
 import pytest
 
 from bandersnatch.tests import site_pages
-from bandersnatch.tests.browser import CHARTS_DRAWN, chromium_page, wait_until
+from bandersnatch.tests.browser import CHARTS_DRAWN, chromium_page, sign_in, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,11 +21,7 @@ def test_no_page_breaks_the_content_security_policy(live_server):
     for who, listed in pages.items():
         with chromium_page() as page:
             if who in site_pages.USERNAMES:
-                page.goto(f"{live_server.url}/accounts/login/")
-                page.fill("input[name=username]", site_pages.USERNAMES[who])
-                page.fill("input[name=password]", PASSWORD)
-                page.click("main button[type=submit]")
-                page.wait_for_url(f"{live_server.url}/")
+                sign_in(page, live_server.url, site_pages.USERNAMES[who], PASSWORD)
             for name, path in listed:
                 response = page.goto(live_server.url + path)
                 policy = response.headers.get("content-security-policy", "")

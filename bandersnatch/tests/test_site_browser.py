@@ -2,7 +2,7 @@
 
 import pytest
 
-from bandersnatch.tests.browser import PHONE, chromium_page, wait_until
+from bandersnatch.tests.browser import PHONE, chromium_page, sign_in, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,17 +19,9 @@ def staff(django_user_model):
     django_user_model.objects.create_user("boss", password="a long password 1", is_staff=True)
 
 
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "a long password 1")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_on_a_phone_the_navigation_is_one_row_with_a_menu(live_server, staff):
     with chromium_page(**PHONE) as page:
-        sign_in(page, live_server, "boss")  # staff: the longest navigation
+        sign_in(page, live_server.url, "boss", "a long password 1")  # staff: the longest navigation
         header = page.locator(".site-header").bounding_box()
         assert header["height"] < 70  # one row (it wrapped to five for staff)
         links = page.locator(".nav-links a")

@@ -103,7 +103,7 @@ class Command(BaseCommand):
 
     def _shoot(self, browser, url, who, listed, size, screen, theme, out_dir: Path) -> int:
         """Screenshots of `listed` pages as `who`; how many were taken."""
-        from bandersnatch.tests.browser import CHARTS_DRAWN, wait_until
+        from bandersnatch.tests.browser import CHARTS_DRAWN, sign_in, wait_until
 
         touch = screen.get("touch", False)
         context = browser.new_context(
@@ -111,12 +111,8 @@ class Command(BaseCommand):
             color_scheme=theme,
         )  # fmt: skip
         page = context.new_page()
-        if who != "anonymous":
-            page.goto(f"{url}/accounts/login/")
-            page.fill("input[name=username]", site_pages.USERNAMES[who])
-            page.fill("input[name=password]", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_load_state()
+        if who in site_pages.USERNAMES:
+            sign_in(page, url, site_pages.USERNAMES[who], PASSWORD)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, path in listed:
             page.goto(url + path)
